@@ -1,0 +1,1 @@
+"""Prefect flows and the CLI: the edges that wire scrapers and warehouse together."""

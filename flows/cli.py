@@ -1,0 +1,179 @@
+"""The `ringwatch` command: a thin skin over the flows and the warehouse.
+
+Exit codes follow click: 0 success, 1 failure (a RingwatchError, printed as one line),
+2 bad usage.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import sys
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import click
+
+from scrapers import __version__
+from scrapers.errors import RingwatchError
+from warehouse.quarters import Quarter
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _db_option(func: F) -> F:
+    return click.option(
+        "--db", "db_path", envvar="RINGWATCH_DB", type=click.Path(dir_okay=False),
+        help="DuckDB file [env RINGWATCH_DB; default from config: ./ringwatch.duckdb].",
+    )(func)
+
+
+def _config_option(func: F) -> F:
+    return click.option(
+        "--config", "config_path", envvar="RINGWATCH_CONFIG",
+        type=click.Path(dir_okay=False, exists=True),
+        help="Settings file (TOML) [env RINGWATCH_CONFIG; default: the built-in one].",
+    )(func)
+
+
+def _reports_errors(func: F) -> F:
+    """Turn our exception family into one clear line and exit code 1."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return func(*args, **kwargs)
+        except RingwatchError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+    return wrapper  # type: ignore[return-value]
+
+
+class QuarterType(click.ParamType):
+    name = "YYYYQn"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        try:
+            return str(Quarter.parse(str(value)))
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+class MomentType(click.ParamType):
+    """A date or date-time; naive values are UTC."""
+
+    name = "DATE"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> datetime:
+        if isinstance(value, datetime):
+            return value
+        try:
+            moment = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        except ValueError:
+            self.fail(f"{value!r} is not a date like 2024-03-31 or 2024-03-31T12:00:00Z",
+                      param, ctx)
+        return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="ringwatch")
+def cli() -> None:
+    """Track Ring's police partnerships over time, in quarterly DuckDB snapshots.
+
+    `ringwatch sync` takes this quarter's snapshot of the Active Agency Map;
+    `ringwatch query` asks the database in SQL; `ringwatch status` tells what is held
+    and what failed. Every command takes --help.
+    """
+
+
+@cli.command()
+@click.option("--source", type=click.Choice(["agency_map"]), default="agency_map",
+              show_default=True, help="Which source to sync.")
+@click.option("--quarter", type=QuarterType(), default=None,
+              help="Label the snapshot with this quarter instead of the one the quarter "
+                   "rule gives (nearest quarter end to the observation).")
+@click.option("--force", is_flag=True,
+              help="Load even if the snapshot has less than half the agencies of the "
+                   "previous quarter (the drop gate).")
+@click.option("--from-file", "from_file", type=click.Path(exists=True, dir_okay=False),
+              help="Load a saved KML or KMZ instead of fetching (origin 'file').")
+@click.option("--observed-at", type=MomentType(), default=None,
+              help="With --from-file: when the file's content was observed "
+                   "[default: the file's modification time].")
+@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs.")
+@_db_option
+@_config_option
+@_reports_errors
+def sync(source: str, quarter: str | None, force: bool, from_file: str | None,
+         observed_at: datetime | None, verbose: bool, db_path: str | None,
+         config_path: str | None) -> None:
+    """Fetch a source, check it, and store it as a quarterly snapshot.
+
+    Fetches politely (robots.txt, one request at a time, retries), keeps the raw bytes,
+    parses, applies the quality gates and loads the quarter in one transaction. A failure
+    leaves every earlier snapshot untouched, records the failed run and exits 1.
+    """
+    if observed_at and not from_file:
+        raise click.UsageError("--observed-at goes with --from-file.")
+    _quiet_prefect(verbose)
+    from flows.sync import sync as sync_flow
+
+    summary = sync_flow(source=source, quarter=quarter, force=force, from_file=from_file,
+                        observed_at=observed_at, db_path=db_path, config_path=config_path)
+    click.echo(_summary_line(summary))
+    for warning in summary["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command()
+@click.argument("sql")
+@click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
+              show_default=True, help="Output format.")
+@_db_option
+@_config_option
+@_reports_errors
+def query(sql: str, fmt: str, db_path: str | None, config_path: str | None) -> None:
+    """Run one SQL query against the database, read-only.
+
+    Example: ringwatch query "SELECT * FROM agency_counts_by_quarter"
+    """
+    from flows.output import render
+    from flows.settings import load_settings
+    from warehouse.read import run_query
+
+    settings = load_settings(config_path, db_path=db_path)
+    columns, rows = run_query(settings.db_path, sql)
+    click.echo(render(columns, rows, fmt), nl=False)
+
+
+@cli.command()
+@_db_option
+@_config_option
+@_reports_errors
+def status(db_path: str | None, config_path: str | None) -> None:
+    """Per source: last success, last attempt and its error, quarters held."""
+    from flows.output import render_status
+    from flows.settings import load_settings
+    from warehouse.read import source_status
+
+    settings = load_settings(config_path, db_path=db_path)
+    click.echo(render_status(settings.db_path, source_status(settings.db_path)))
+
+
+def _summary_line(summary: dict[str, Any]) -> str:
+    from flows.sync import SyncSummary
+
+    return SyncSummary(**summary).line()
+
+
+def _quiet_prefect(verbose: bool) -> None:
+    """Keep the terminal to our own lines unless asked; the Prefect UI still gets the logs."""
+    if not verbose:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL", "CRITICAL")
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL", "CRITICAL")
+
+
+def main() -> None:  # pragma: no cover - console entry point alias
+    sys.exit(cli())

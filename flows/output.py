@@ -1,0 +1,83 @@
+"""Render query results and status for the terminal: table, CSV or JSON."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Sequence
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from warehouse.read import SourceStatus
+
+
+def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")
+        writer.writerow(columns)
+        writer.writerows([[_plain(v) for v in row] for row in rows])
+        return buffer.getvalue()
+    if fmt == "json":
+        records = [dict(zip(columns, row, strict=True)) for row in rows]
+        return json.dumps(records, default=_json_default, ensure_ascii=False, indent=2) + "\n"
+    return _table(columns, rows)
+
+
+def _plain(value: Any) -> Any:
+    return "" if value is None else value
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, (date, datetime)):
+        return value.isoformat()
+    return str(value)
+
+
+def _table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    if not columns:
+        return "(no result)\n"
+    cells = [[_cell(v) for v in row] for row in rows]
+    widths = [max([len(c), *(len(r[i]) for r in cells)]) for i, c in enumerate(columns)]
+    numeric = [all(isinstance(row[i], (int, float)) or row[i] is None for row in rows)
+               for i in range(len(columns))]
+
+    def line(values: Sequence[str]) -> str:
+        return "  ".join(v.rjust(w) if num else v.ljust(w)
+                         for v, w, num in zip(values, widths, numeric, strict=True)).rstrip()
+
+    out = [line(list(columns)), "  ".join("-" * w for w in widths)]
+    out += [line(r) for r in cells]
+    out.append(f"({len(rows)} row{'s' if len(rows) != 1 else ''})")
+    return "\n".join(out) + "\n"
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def render_status(db_path: Path, statuses: Sequence[SourceStatus]) -> str:
+    lines = [f"database: {db_path}"]
+    for s in statuses:
+        lines.append(f"\n{s.source}")
+        if s.last_attempt_at is None:
+            lines.append("  never synced; run 'ringwatch sync'")
+            continue
+        success = (f"{s.last_success_at:%Y-%m-%d %H:%M} UTC ({s.last_success_quarter})"
+                   if s.last_success_at else "never")
+        lines.append(f"  last success:  {success}")
+        lines.append(f"  last attempt:  {s.last_attempt_at:%Y-%m-%d %H:%M} UTC, "
+                     f"{s.last_attempt_status}")
+        if s.last_attempt_error:
+            lines.append(f"  its error:     {s.last_attempt_error}")
+        held = ", ".join(s.quarters) if s.quarters else "none"
+        lines.append(f"  quarters held: {len(s.quarters)} ({held})")
+        if s.latest_rows is not None:
+            lines.append(f"  latest snapshot: {s.latest_rows:,} rows")
+    return "\n".join(lines)

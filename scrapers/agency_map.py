@@ -1,0 +1,342 @@
+"""Ring's Active Agency Map: fetch the Google My Maps KML export and parse its Placemarks.
+
+Written against the layouts described in shared/docs/SOURCES.md section 1 and reproduced in
+tests/fixtures/agency_map/: the wrapper KML (`nl=1`: a NetworkLink to the real KML), the
+direct KML (Placemarks in one or more Folders, or straight under Document) and KMZ (a zip
+holding doc.kml). Parsing is pure: bytes in, `Agency` records out, ParseError on anything
+we were not built for.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from urllib.parse import urljoin
+
+from lxml import etree
+
+from scrapers.errors import FetchError, ParseError, snippet_of
+from scrapers.http import PoliteClient
+from scrapers.normalize import (
+    agency_id_for,
+    classify_agency,
+    clean_text,
+    name_key,
+    parse_active_date,
+    split_address,
+)
+from scrapers.records import Agency, Capture
+
+SOURCE = "agency_map"
+KML_NAMESPACES = (
+    "http://www.opengis.net/kml/2.2",
+    "http://earth.google.com/kml/2.2",
+    "http://earth.google.com/kml/2.1",
+    "http://earth.google.com/kml/2.0",
+)
+# A KMZ is a zip; this bounds what we inflate, against zip bombs.
+MAX_KML_BYTES = 500_000_000
+# How many NetworkLinks deep we follow before calling it a loop.
+MAX_LINK_DEPTH = 3
+
+_ACTIVE_DATE = "active date"
+_PROFILE = "agency profile"
+
+
+@dataclass(frozen=True, slots=True)
+class KmlDocument:
+    """What one KML file holds: its title, its agencies and any NetworkLink targets."""
+
+    title: str | None
+    agencies: tuple[Agency, ...]
+    network_links: tuple[str, ...]
+
+
+# -- fetching -------------------------------------------------------------------------------
+
+
+def fetch_agency_map(client: PoliteClient, url: str, *,
+                     previous: dict[str, Capture] | None = None) -> list[Capture]:
+    """Fetch the map, following the wrapper's NetworkLink; return every capture in order.
+
+    The last capture holds the Placemarks. `previous` maps a URL to its last complete
+    capture; its ETag / Last-Modified are sent, and a 304 answer comes back as a capture
+    with status 304 carrying those stored bytes, so the link can still be followed.
+    """
+    previous = previous or {}
+    captures: list[Capture] = []
+    current = url
+    for _depth in range(MAX_LINK_DEPTH + 1):
+        known = previous.get(current)
+        capture = client.fetch(
+            current, source=SOURCE,
+            etag=known.etag if known else None,
+            last_modified=known.last_modified if known else None,
+        )
+        if capture.http_status == 304 and known is not None:
+            capture = replace(capture, body=known.body, content_type=known.content_type,
+                              etag=capture.etag or known.etag,
+                              last_modified=capture.last_modified or known.last_modified)
+        captures.append(capture)
+        links = read_kml(capture.body, url=current, links_only=True).network_links
+        if not links:
+            return captures
+        current = urljoin(current, links[0])
+    raise FetchError(
+        f"{SOURCE}: more than {MAX_LINK_DEPTH} nested NetworkLinks starting at {url}; "
+        "the export layout has changed, check SOURCES.md section 1.",
+        url=url,
+    )
+
+
+# -- parsing --------------------------------------------------------------------------------
+
+
+def parse_agency_map(data: bytes, *, source_url: str) -> list[Agency]:
+    """Parse a direct KML or KMZ into agencies, in document order.
+
+    A wrapper (a NetworkLink and no Placemarks) is an error here: its target must be
+    fetched first (see fetch_agency_map).
+    """
+    document = read_kml(data, url=source_url)
+    if document.network_links and not document.agencies:
+        raise ParseError(
+            f"{SOURCE}: {source_url} is a wrapper KML pointing at {document.network_links[0]}; "
+            "parse the linked KML instead.",
+            url=source_url,
+            expected="Placemarks",
+        )
+    return list(document.agencies)
+
+
+def read_kml(data: bytes, *, url: str, links_only: bool = False) -> KmlDocument:
+    """Read a KML (or KMZ) document safely: no DTD, no entities, no network.
+
+    With `links_only` the Placemarks are counted but not normalized, which is all the
+    fetcher needs to decide whether to follow a NetworkLink.
+    """
+    kml = unpack_kmz(data, url=url) if is_kmz(data) else data
+    _reject_non_xml(kml, url=url)
+    parser = etree.iterparse(
+        io.BytesIO(kml),
+        events=("start", "end"),
+        tag=("{*}kml", "{*}Placemark", "{*}NetworkLink"),
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        remove_comments=True,
+    )
+    agencies: list[Agency] = []
+    links: list[str] = []
+    saw_root = False
+    try:
+        for event, element in parser:
+            local = etree.QName(element).localname
+            if event == "start":
+                if local == "kml" and not saw_root:
+                    saw_root = True
+                    _check_root(element, url=url, data=kml)
+                continue
+            if not saw_root:
+                break
+            if local == "NetworkLink":
+                href = _text(element, "Link/href") or _text(element, "Url/href")
+                if href:
+                    links.append(href.strip())
+            elif local == "Placemark" and not links_only:
+                agencies.append(_agency_from(element, position=len(agencies), url=url))
+                element.clear(keep_tail=True)
+    except etree.XMLSyntaxError as exc:
+        raise ParseError(
+            f"{SOURCE}: {url} is not well-formed XML ({exc}); expected a KML export. "
+            "The download may be truncated or the page may have changed.",
+            url=url, expected="well-formed KML", snippet=snippet_of(kml),
+        ) from exc
+    root = parser.root
+    if root is None:
+        raise ParseError(f"{SOURCE}: {url} ended before its first element; expected KML.",
+                         url=url, expected="KML", snippet=snippet_of(kml))
+    if not saw_root:
+        found = etree.QName(root).localname if root is not None else "nothing"
+        raise ParseError(
+            f"{SOURCE}: {url} is XML but its root is <{found}>, not <kml>; "
+            "expected a Google My Maps KML export.",
+            url=url, expected="<kml> root", snippet=snippet_of(kml),
+        )
+    title = clean_text(_text(root, "Document/name")) or None
+    return KmlDocument(title=title, agencies=tuple(agencies), network_links=tuple(links))
+
+
+def is_kmz(data: bytes) -> bool:
+    return data[:4] == b"PK\x03\x04"
+
+
+def unpack_kmz(data: bytes, *, url: str, max_bytes: int = MAX_KML_BYTES) -> bytes:
+    """Return the KML inside a KMZ: `doc.kml` by convention, else the first .kml entry."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+        names = [n for n in archive.namelist() if n.lower().endswith(".kml")]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ParseError(
+            f"{SOURCE}: {url} looks like a KMZ (zip) but cannot be opened ({exc}); "
+            "the download is probably truncated.",
+            url=url, expected="a complete KMZ archive",
+        ) from exc
+    if not names:
+        raise ParseError(f"{SOURCE}: the KMZ from {url} holds no .kml file.",
+                         url=url, expected="doc.kml inside the KMZ")
+    name = "doc.kml" if "doc.kml" in names else names[0]
+    info = archive.getinfo(name)
+    if info.file_size > max_bytes:
+        raise ParseError(
+            f"{SOURCE}: {name} in the KMZ from {url} inflates to {info.file_size:,} bytes, "
+            f"more than the {max_bytes:,} we accept.",
+            url=url, expected=f"a KML under {max_bytes:,} bytes",
+        )
+    try:
+        with archive.open(info) as handle:
+            kml = handle.read(max_bytes + 1)
+    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        raise ParseError(f"{SOURCE}: {name} in the KMZ from {url} is damaged ({exc}).",
+                         url=url, expected="a readable doc.kml") from exc
+    if len(kml) > max_bytes:
+        raise ParseError(f"{SOURCE}: {name} in the KMZ from {url} is larger than announced.",
+                         url=url, expected=f"a KML under {max_bytes:,} bytes")
+    return kml
+
+
+def _reject_non_xml(data: bytes, *, url: str) -> None:
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
+    if not head:
+        raise ParseError(f"{SOURCE}: {url} returned an empty body; expected a KML export.",
+                         url=url, expected="KML")
+    if head.startswith((b"<!doctype html", b"<html")) or b"<html" in head[:200]:
+        raise ParseError(
+            f"{SOURCE}: {url} returned an HTML page (a sign-in, consent or error page?) "
+            "instead of KML; check the map URL in a browser.",
+            url=url, expected="KML", snippet=snippet_of(data),
+        )
+
+
+def _check_root(root: etree._Element, *, url: str, data: bytes) -> None:
+    docinfo = root.getroottree().docinfo
+    if docinfo.internalDTD is not None or docinfo.doctype:
+        # KML never needs a DTD; one here is an entity bomb or an external-entity probe.
+        raise ParseError(
+            f"{SOURCE}: {url} declares a DTD; KML exports never do, and entities are not "
+            "expanded for safety. The file is not a genuine export.",
+            url=url, expected="KML without a DOCTYPE", snippet=snippet_of(data),
+        )
+    namespace = etree.QName(root).namespace
+    if namespace and namespace not in KML_NAMESPACES:
+        raise ParseError(
+            f"{SOURCE}: {url} uses the namespace {namespace!r}; expected KML 2.2 "
+            f"({KML_NAMESPACES[0]}).",
+            url=url, expected="the KML 2.2 namespace",
+        )
+
+
+def _children(element: etree._Element, path: str) -> Iterator[etree._Element]:
+    """Children by local name along a slash path, whatever their namespace."""
+    current = [element]
+    for step in path.split("/"):
+        current = [c for parent in current for c in parent
+                   if isinstance(c.tag, str) and etree.QName(c).localname == step]
+    yield from current
+
+
+def _text(element: etree._Element, path: str) -> str | None:
+    for child in _children(element, path):
+        return child.text
+    return None
+
+
+def _layer_of(placemark: etree._Element) -> str | None:
+    for ancestor in placemark.iterancestors():
+        if isinstance(ancestor.tag, str) and etree.QName(ancestor).localname in (
+            "Folder", "Document"
+        ):
+            name = clean_text(_text(ancestor, "name"))
+            if name:
+                return name
+    return None
+
+
+def _data_fields(placemark: etree._Element) -> list[tuple[str, str]]:
+    """ExtendedData as (name, value) pairs: `Data/value` and `SchemaData/SimpleData`."""
+    fields: list[tuple[str, str]] = []
+    for data in _children(placemark, "ExtendedData/Data"):
+        fields.append((clean_text(data.get("name")), clean_text(_text(data, "value"))))
+    for simple in _children(placemark, "ExtendedData/SchemaData/SimpleData"):
+        fields.append((clean_text(simple.get("name")), clean_text(simple.text)))
+    return fields
+
+
+def _agency_from(placemark: etree._Element, *, position: int, url: str) -> Agency:
+    name = clean_text(_text(placemark, "name"))
+    where = f"placemark #{position + 1} ({name!r})" if name else f"placemark #{position + 1}"
+    address = clean_text(_text(placemark, "address")) or None
+    city, state = split_address(address)
+    active_raw: str | None = None
+    profile_url: str | None = None
+    unknown: list[tuple[str, str]] = []
+    for field_name, value in _data_fields(placemark):
+        key = name_key(field_name)
+        if key == _ACTIVE_DATE:
+            active_raw = value
+        elif key == _PROFILE:
+            profile_url = value or None
+        else:
+            unknown.append((field_name, value))
+    try:
+        active_date = parse_active_date(active_raw)
+    except ValueError as exc:
+        raise ParseError(
+            f"{SOURCE}: {url}: {where} has an Active Date we cannot read ({exc}). If Ring "
+            "changed the format, extend scrapers.normalize.parse_active_date and run "
+            "'ringwatch reparse'; the raw capture is kept.",
+            url=url, expected="Active Date as M/D/YY, M/D/YYYY or YYYY-MM-DD",
+        ) from exc
+    latitude, longitude = _coordinates(placemark, where=where, url=url)
+    layer = _layer_of(placemark)
+    agency_type, basis = classify_agency(name, layer)
+    return Agency(
+        agency_id=agency_id_for(profile_url=profile_url, name=name, city=city, state=state),
+        name=name,
+        agency_type=agency_type,
+        type_basis=basis,
+        layer=layer,
+        address=address,
+        city=city,
+        state=state,
+        active_date=active_date,
+        latitude=latitude,
+        longitude=longitude,
+        profile_url=profile_url,
+        data_fields=tuple(unknown),
+        position=position,
+    )
+
+
+def _coordinates(placemark: etree._Element, *, where: str, url: str
+                 ) -> tuple[float | None, float | None]:
+    raw = _text(placemark, "Point/coordinates")
+    if raw is None or not raw.strip():
+        return None, None
+    parts = raw.strip().split()[0].split(",")
+    try:
+        longitude, latitude = float(parts[0]), float(parts[1])
+    except (ValueError, IndexError) as exc:
+        raise ParseError(
+            f"{SOURCE}: {url}: {where} has coordinates {raw.strip()!r}; expected 'lon,lat[,alt]'.",
+            url=url, expected="Point/coordinates as lon,lat[,alt]",
+        ) from exc
+    if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
+        raise ParseError(
+            f"{SOURCE}: {url}: {where} has coordinates out of range ({raw.strip()!r}).",
+            url=url, expected="longitude in [-180, 180] and latitude in [-90, 90]",
+        )
+    return latitude, longitude

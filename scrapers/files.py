@@ -1,0 +1,32 @@
+"""Read a saved page from disk as a capture, so `--from-file` takes the same path as a fetch."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+from scrapers.errors import FetchError
+from scrapers.normalize import as_utc
+from scrapers.records import Capture
+
+# Files are not HTTP responses; 0 marks them in captures.http_status.
+FILE_STATUS = 0
+
+
+def read_capture_file(path: Path, *, source: str, observed_at: datetime | None) -> Capture:
+    """Read `path`; the observation time is `observed_at`, else the file's modification time."""
+    try:
+        body = path.read_bytes()
+        modified = datetime.fromtimestamp(os.stat(path).st_mtime, tz=UTC)
+    except OSError as exc:
+        raise FetchError(f"{source}: cannot read {path}: {exc.strerror}.", url=str(path)) from exc
+    return Capture(
+        source=source,
+        url=path.resolve().as_uri(),
+        fetched_at=as_utc(observed_at) if observed_at else modified,
+        http_status=FILE_STATUS,
+        content_type=None,
+        body=body,
+        origin="file",
+    )

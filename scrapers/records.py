@@ -1,0 +1,92 @@
+"""Frozen records passed between the layers: fetch -> parse -> validate -> load."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from scrapers.normalize import parse_number
+
+# Where a capture's bytes came from. `wayback` and `atlas` arrive with backfills.
+ORIGINS = ("live", "file", "wayback", "atlas")
+AGENCY_TYPES = ("police", "sheriff", "fire", "other")
+
+
+@dataclass(frozen=True, slots=True)
+class Capture:
+    """One HTTP response (or file) exactly as received, with its provenance.
+
+    `body` is empty for a 304 Not Modified; the caller then reuses the stored bytes of
+    the capture whose validators it sent. `complete` is False when the body was cut off.
+    """
+
+    source: str
+    url: str
+    fetched_at: datetime
+    http_status: int
+    content_type: str | None
+    body: bytes
+    origin: str = "live"
+    etag: str | None = None
+    last_modified: str | None = None
+    complete: bool = True
+    sha256: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
+
+    @property
+    def size_bytes(self) -> int:
+        return len(self.body)
+
+
+@dataclass(frozen=True, slots=True)
+class Agency:
+    """One Placemark of the Active Agency Map, normalized.
+
+    `position` is the placemark's 0-based order in the document, so that duplicate
+    handling can be deterministic and error messages can point at the placemark.
+    `data_fields` keeps every Data field we do not know by name, as written.
+    """
+
+    agency_id: str
+    name: str
+    agency_type: str
+    type_basis: str  # "layer" when the folder name said the type, else "name"
+    layer: str | None
+    address: str | None
+    city: str | None
+    state: str | None
+    active_date: date | None
+    latitude: float | None
+    longitude: float | None
+    profile_url: str | None
+    data_fields: tuple[tuple[str, str], ...] = ()
+    position: int = 0
+
+    @property
+    def metrics(self) -> tuple[tuple[str, float], ...]:
+        """The unknown Data fields that hold numbers (the 2020-era video-request count)."""
+        found = ((name, parse_number(value)) for name, value in self.data_fields)
+        return tuple((name, number) for name, number in found if number is not None)
+
+
+@dataclass(frozen=True, slots=True)
+class QualityWarning:
+    """A data-quality finding that did not stop the load but must be reported."""
+
+    kind: str
+    subject: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """A validated set of agencies, ready to load as one quarter."""
+
+    source: str
+    quarter: str
+    observed_at: datetime
+    agencies: tuple[Agency, ...]
+    warnings: tuple[QualityWarning, ...] = ()

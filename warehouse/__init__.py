@@ -1,0 +1,1 @@
+"""The DuckDB warehouse: schema migrations, raw capture store, quality gates and loaders."""

@@ -1,0 +1,139 @@
+"""Open the DuckDB warehouse, apply versioned migrations and (re)create the views.
+
+Migrations are `migrations/NNN_name.sql`, applied once each in order and recorded in
+`schema_migrations`; a migration already applied whose file has since changed is an error
+(write a new migration instead). Views are `views/<view_name>.sql` and are recreated on
+every read-write open, so a view fix reaches existing databases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+import duckdb
+
+from scrapers.errors import WarehouseError
+
+MIGRATIONS_TABLE = """
+CREATE TABLE IF NOT EXISTS schema_migrations (
+    version     INTEGER PRIMARY KEY,
+    name        VARCHAR NOT NULL,
+    sha256      VARCHAR NOT NULL,
+    applied_at  TIMESTAMP NOT NULL
+);
+COMMENT ON TABLE schema_migrations IS 'Schema migrations applied to this database, in order: the version of the contract.';
+COMMENT ON COLUMN schema_migrations.version IS 'Migration number (the NNN of migrations/NNN_name.sql).';
+COMMENT ON COLUMN schema_migrations.name IS 'Migration file name.';
+COMMENT ON COLUMN schema_migrations.sha256 IS 'SHA-256 of the file as applied.';
+COMMENT ON COLUMN schema_migrations.applied_at IS 'UTC time it was applied.';
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class SqlFile:
+    name: str
+    text: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
+
+
+def sql_files(folder: str) -> list[SqlFile]:
+    """The .sql files of a package folder (migrations, views, checks), sorted by name."""
+    root = resources.files("warehouse").joinpath(folder)
+    files = [SqlFile(p.name, p.read_text(encoding="utf-8"))
+             for p in root.iterdir() if p.name.endswith(".sql")]
+    return sorted(files, key=lambda f: f.name)
+
+
+def blob_dir_for(db_path: str | Path) -> Path:
+    """Raw bytes live beside the database: ringwatch.duckdb -> ringwatch.captures/."""
+    path = Path(db_path)
+    return path.with_name(path.stem + ".captures")
+
+
+def connect(db_path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+    """Open the database; read-write opens are migrated and get fresh views."""
+    path = Path(db_path)
+    if read_only and str(db_path) != ":memory:" and not path.exists():
+        raise WarehouseError(
+            f"no ringwatch database at {path}; run 'ringwatch sync' first, or pass --db / "
+            "set RINGWATCH_DB to the right file."
+        )
+    if not read_only and str(db_path) != ":memory:":
+        path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        con = duckdb.connect(str(db_path), read_only=read_only)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"cannot open the database {path}: {exc}") from exc
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Apply pending migrations and recreate views, in one transaction; return what ran."""
+    applied: list[str] = []
+    con.begin()
+    try:
+        con.execute(MIGRATIONS_TABLE)
+        done = dict(con.execute("SELECT version, sha256 FROM schema_migrations").fetchall())
+        for migration in sql_files("migrations"):
+            version = int(migration.name.split("_", 1)[0])
+            if version in done:
+                if done[version] != migration.sha256:
+                    raise WarehouseError(
+                        f"migration {migration.name} changed after it was applied to this "
+                        "database; never edit an applied migration, add a new one."
+                    )
+                continue
+            con.execute(migration.text)
+            con.execute(
+                "INSERT INTO schema_migrations VALUES (?, ?, ?, ?)",
+                [version, migration.name, migration.sha256, datetime.now(UTC).replace(tzinfo=None)],
+            )
+            applied.append(migration.name)
+        for view in sql_files("views"):
+            con.execute(view.text)
+        con.commit()
+    except Exception:
+        con.rollback()
+        raise
+    return applied
+
+
+def schema_version(con: duckdb.DuckDBPyConnection) -> int:
+    row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
+    return int(row[0]) if row and row[0] is not None else 0
+
+
+def utcnow() -> datetime:
+    """Naive UTC now, the form every TIMESTAMP column holds."""
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class Warehouse:
+    """An open read-write database and the capture folder beside it."""
+
+    path: Path
+    con: duckdb.DuckDBPyConnection
+    blob_root: Path
+
+    @classmethod
+    def open(cls, path: str | Path) -> Warehouse:
+        return cls(Path(path), connect(path), blob_dir_for(path))
+
+    def close(self) -> None:
+        self.con.close()
+
+    def __enter__(self) -> Warehouse:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

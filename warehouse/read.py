@@ -1,0 +1,91 @@
+"""Read-only access for `ringwatch query` and `ringwatch status`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+
+from scrapers.errors import WarehouseError
+from warehouse.db import connect
+
+KNOWN_SOURCES = ("agency_map",)
+
+
+def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
+    try:
+        return connect(db_path, read_only=True)
+    except WarehouseError as exc:
+        if "lock" in str(exc).lower():
+            raise WarehouseError(
+                f"the database {db_path} is being written by another ringwatch process "
+                "(a sync is running); try again when it finishes."
+            ) from exc
+        raise
+
+
+def run_query(db_path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
+    """Run `sql` on a read-only connection; writes fail with a clear message."""
+    con = open_read_only(db_path)
+    try:
+        cursor = con.execute(sql)
+        if cursor.description is None:
+            return [], []
+        columns = [d[0] for d in cursor.description]
+        return columns, cursor.fetchall()
+    except duckdb.Error as exc:
+        text = str(exc)
+        if "read-only" in text or "read only" in text:
+            raise WarehouseError(
+                f"ringwatch query is read-only and cannot change {db_path}: {text.splitlines()[0]}"
+            ) from exc
+        raise WarehouseError(f"query failed: {text.splitlines()[0]}") from exc
+    finally:
+        con.close()
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    source: str
+    last_success_at: datetime | None
+    last_success_quarter: str | None
+    last_attempt_at: datetime | None
+    last_attempt_status: str | None
+    last_attempt_error: str | None
+    quarters: tuple[str, ...]
+    latest_rows: int | None
+
+
+def source_status(db_path: Path) -> list[SourceStatus]:
+    con = open_read_only(db_path)
+    try:
+        return [_status_of(con, source) for source in KNOWN_SOURCES]
+    finally:
+        con.close()
+
+
+def _status_of(con: duckdb.DuckDBPyConnection, source: str) -> SourceStatus:
+    success = con.execute(
+        "SELECT finished_at, quarter FROM sync_runs WHERE source = ? "
+        "AND status IN ('success', 'unchanged') ORDER BY run_id DESC LIMIT 1", [source],
+    ).fetchone()
+    attempt = con.execute(
+        "SELECT started_at, status, error FROM sync_runs WHERE source = ? "
+        "ORDER BY run_id DESC LIMIT 1", [source],
+    ).fetchone()
+    held = con.execute(
+        "SELECT quarter, rows_loaded FROM snapshots WHERE source = ? ORDER BY quarter", [source],
+    ).fetchall()
+    return SourceStatus(
+        source=source,
+        last_success_at=success[0] if success else None,
+        last_success_quarter=success[1] if success else None,
+        last_attempt_at=attempt[0] if attempt else None,
+        last_attempt_status=attempt[1] if attempt else None,
+        last_attempt_error=attempt[2] if attempt else None,
+        quarters=tuple(q for q, _ in held),
+        latest_rows=held[-1][1] if held else None,
+    )

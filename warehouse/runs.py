@@ -1,0 +1,70 @@
+"""The run log: every sync attempt is recorded, and a failure keeps its one-line reason."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import duckdb
+
+from scrapers.errors import RingwatchError
+from scrapers.records import QualityWarning
+from warehouse.db import utcnow
+
+
+def start_run(con: duckdb.DuckDBPyConnection, *, source: str, mode: str,
+              flow_run_id: str | None, url: str | None) -> int:
+    row = con.execute(
+        "INSERT INTO sync_runs (flow_run_id, source, mode, started_at, status, url) "
+        "VALUES (?, ?, ?, ?, 'running', ?) RETURNING run_id",
+        [flow_run_id, source, mode, utcnow(), url],
+    ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, *, status: str,
+               quarter: str | None = None, rows_loaded: int | None = None,
+               error: str | None = None, capture_id: int | None = None) -> None:
+    con.execute(
+        "UPDATE sync_runs SET status = ?, finished_at = ?, quarter = coalesce(?, quarter), "
+        "rows_loaded = ?, error = ?, capture_id = coalesce(?, capture_id) WHERE run_id = ?",
+        [status, utcnow(), quarter, rows_loaded, error, capture_id, run_id],
+    )
+
+
+def record_warnings(con: duckdb.DuckDBPyConnection, run_id: int, *, source: str,
+                    quarter: str | None, warnings: Iterable[QualityWarning]) -> int:
+    rows = [(run_id, source, quarter, w.kind, w.subject, w.detail, utcnow()) for w in warnings]
+    for row in rows:
+        con.execute("INSERT INTO quality_warnings VALUES (?, ?, ?, ?, ?, ?, ?)", list(row))
+    return len(rows)
+
+
+@dataclass
+class RunHandle:
+    """What a running sync has learned so far, for the row written when it ends."""
+
+    run_id: int
+    quarter: str | None = None
+    capture_id: int | None = None
+
+
+@contextmanager
+def recorded_run(con: duckdb.DuckDBPyConnection, *, source: str, mode: str,
+                 flow_run_id: str | None, url: str | None) -> Iterator[RunHandle]:
+    """Record the attempt; on any exception mark it failed with its one-line reason.
+
+    The caller marks success itself with finish_run, since only it knows the outcome.
+    """
+    handle = RunHandle(start_run(con, source=source, mode=mode, flow_run_id=flow_run_id,
+                                 url=url))
+    try:
+        yield handle
+    except BaseException as exc:
+        reason = str(exc) if isinstance(exc, RingwatchError) else (
+            f"unexpected {type(exc).__name__}: {exc}")
+        finish_run(con, handle.run_id, status="failed", quarter=handle.quarter,
+                   error=reason, capture_id=handle.capture_id)
+        raise
