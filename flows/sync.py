@@ -129,15 +129,24 @@ def load(warehouse: Warehouse, snapshot: Snapshot, *, capture: Capture, capture_
     return result
 
 
-def choose_quarter(explicit: str | None, observed_at: datetime) -> str:
-    """--quarter wins; a deployment's scheduled start time next; else the observation."""
+def choose_quarter(explicit: str | None, observed_at: datetime,
+                   scheduled_at: datetime | None = None) -> str:
+    """--quarter wins; a deployment's scheduled start time next; else the observation.
+
+    A scheduled run that starts late still records the quarter it was scheduled for.
+    """
     if explicit:
         return str(Quarter.parse(explicit))
+    return str(quarter_for(scheduled_at or observed_at))
+
+
+def scheduled_start() -> datetime | None:
+    """The flow run's scheduled start when a deployment started it, else None."""
     from prefect.runtime import deployment, flow_run
 
-    if deployment.id is not None:
-        return str(quarter_for(flow_run.scheduled_start_time))
-    return str(quarter_for(observed_at))
+    if deployment.id is None:
+        return None
+    return flow_run.scheduled_start_time  # type: ignore[no-any-return]
 
 
 @flow(name="sync")
@@ -169,7 +178,7 @@ def sync(
             capture, capture_id = read_and_keep(wh, run, source, from_file, observed_at)
         else:
             capture, capture_id = fetch(settings, wh, run, source, url)
-        run.quarter = choose_quarter(quarter, capture.fetched_at)
+        run.quarter = choose_quarter(quarter, capture.fetched_at, scheduled_start())
         agencies = parse(capture)
         snapshot = validate(settings, wh, agencies, capture=capture, quarter=run.quarter,
                             force=force)

@@ -80,7 +80,10 @@ def fetch_agency_map(client: PoliteClient, url: str, *,
                               etag=capture.etag or known.etag,
                               last_modified=capture.last_modified or known.last_modified)
         captures.append(capture)
-        links = read_kml(capture.body, url=current, links_only=True).network_links
+        try:
+            links = read_kml(capture.body, url=current, links_only=True).network_links
+        except ParseError:
+            return captures  # not ours to judge here: the parse step reports it, bytes kept
         if not links:
             return captures
         current = urljoin(current, links[0])
@@ -131,6 +134,7 @@ def read_kml(data: bytes, *, url: str, links_only: bool = False) -> KmlDocument:
     )
     agencies: list[Agency] = []
     links: list[str] = []
+    layers: dict[etree._Element, str | None] = {}
     saw_root = False
     try:
         for event, element in parser:
@@ -147,7 +151,8 @@ def read_kml(data: bytes, *, url: str, links_only: bool = False) -> KmlDocument:
                 if href:
                     links.append(href.strip())
             elif local == "Placemark" and not links_only:
-                agencies.append(_agency_from(element, position=len(agencies), url=url))
+                agencies.append(_agency_from(element, position=len(agencies), url=url,
+                                             layers=layers))
                 element.clear(keep_tail=True)
     except etree.XMLSyntaxError as exc:
         raise ParseError(
@@ -243,8 +248,7 @@ def _children(element: etree._Element, path: str) -> Iterator[etree._Element]:
     """Children by local name along a slash path, whatever their namespace."""
     current = [element]
     for step in path.split("/"):
-        current = [c for parent in current for c in parent
-                   if isinstance(c.tag, str) and etree.QName(c).localname == step]
+        current = [c for parent in current for c in parent if _local(c) == step]
     yield from current
 
 
@@ -254,14 +258,31 @@ def _text(element: etree._Element, path: str) -> str | None:
     return None
 
 
-def _layer_of(placemark: etree._Element) -> str | None:
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _layer_of(placemark: etree._Element, cache: dict[etree._Element, str | None]) -> str | None:
+    """The name of the innermost Folder (else the Document) holding the placemark.
+
+    Cached per container: the name comes before the Placemarks, and scanning a Folder's
+    children once per placemark would make parsing quadratic.
+    """
     for ancestor in placemark.iterancestors():
-        if isinstance(ancestor.tag, str) and etree.QName(ancestor).localname in (
-            "Folder", "Document"
-        ):
-            name = clean_text(_text(ancestor, "name"))
-            if name:
-                return name
+        if _local(ancestor) not in ("Folder", "Document"):
+            continue
+        if ancestor not in cache:
+            cache[ancestor] = None
+            for child in ancestor:
+                local = _local(child)
+                if local == "name":
+                    cache[ancestor] = clean_text(child.text) or None
+                    break
+                if local in ("Placemark", "Folder"):
+                    break
+        if cache[ancestor]:
+            return cache[ancestor]
     return None
 
 
@@ -275,7 +296,8 @@ def _data_fields(placemark: etree._Element) -> list[tuple[str, str]]:
     return fields
 
 
-def _agency_from(placemark: etree._Element, *, position: int, url: str) -> Agency:
+def _agency_from(placemark: etree._Element, *, position: int, url: str,
+                 layers: dict[etree._Element, str | None]) -> Agency:
     name = clean_text(_text(placemark, "name"))
     where = f"placemark #{position + 1} ({name!r})" if name else f"placemark #{position + 1}"
     address = clean_text(_text(placemark, "address")) or None
@@ -301,7 +323,7 @@ def _agency_from(placemark: etree._Element, *, position: int, url: str) -> Agenc
             url=url, expected="Active Date as M/D/YY, M/D/YYYY or YYYY-MM-DD",
         ) from exc
     latitude, longitude = _coordinates(placemark, where=where, url=url)
-    layer = _layer_of(placemark)
+    layer = _layer_of(placemark, layers)
     agency_type, basis = classify_agency(name, layer)
     return Agency(
         agency_id=agency_id_for(profile_url=profile_url, name=name, city=city, state=state),

@@ -24,8 +24,8 @@ STATE_NAMES: dict[str, str] = {
     "south dakota": "SD", "tennessee": "TN", "texas": "TX", "utah": "UT", "vermont": "VT",
     "virginia": "VA", "washington": "WA", "west virginia": "WV", "wisconsin": "WI",
     "wyoming": "WY", "district of columbia": "DC", "washington dc": "DC",
-    "washington d.c.": "DC", "puerto rico": "PR", "guam": "GU",
-    "u.s. virgin islands": "VI", "us virgin islands": "VI", "virgin islands": "VI",
+"puerto rico": "PR", "guam": "GU",
+"us virgin islands": "VI", "virgin islands": "VI",
     "united states virgin islands": "VI", "northern mariana islands": "MP",
     "commonwealth of the northern mariana islands": "MP", "american samoa": "AS",
     "armed forces americas": "AA", "armed forces europe": "AE", "armed forces pacific": "AP",
@@ -37,17 +37,17 @@ _ZIP = re.compile(r"\s*\b\d{5}(?:-\d{4})?$")
 
 
 def normalize_state(value: str | None) -> str | None:
-    """Return the USPS code for a state written as a code or a name, else None."""
+    """Return the USPS code for a state written as a code or a name, else None.
+
+    Dots are ignored ("N.C.", "U.S. Virgin Islands") and a trailing ZIP code is dropped.
+    """
     if not value:
         return None
-    text = " ".join(value.replace(".", ". ").split()).strip().rstrip(",")
-    text = _ZIP.sub("", text).strip()
-    if len(text) == 2 and text.upper() in USPS_CODES:
-        return text.upper()
-    compact = text.replace(". ", ".").replace(" .", ".").strip(". ")
-    if len(compact.replace(".", "")) == 2 and compact.replace(".", "").upper() in USPS_CODES:
-        return compact.replace(".", "").upper()  # "N.C." style
-    return STATE_NAMES.get(" ".join(text.lower().split()).replace(". ", ".").strip())
+    text = _ZIP.sub("", " ".join(value.split())).strip(" ,")
+    key = " ".join(text.lower().replace(".", "").split())
+    if len(key.replace(" ", "")) == 2 and key.replace(" ", "").upper() in USPS_CODES:
+        return key.replace(" ", "").upper()
+    return STATE_NAMES.get(key)
 
 
 def split_address(address: str | None) -> tuple[str | None, str | None]:

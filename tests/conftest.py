@@ -1,0 +1,84 @@
+"""Shared fixtures: an isolated Prefect home, one Prefect test server per session, fixtures."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+# Before anything imports prefect: a private PREFECT_HOME, no outside API, quiet logs.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="ringwatch-prefect-home-")
+os.environ.pop("PREFECT_API_URL", None)
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+for _name in ("RINGWATCH_DB", "RINGWATCH_CONFIG", "RINGWATCH_AGENCY_MAP_URL"):
+    os.environ.pop(_name, None)
+
+import duckdb  # noqa: E402
+import pytest  # noqa: E402
+
+FIXTURES = Path(__file__).parent / "fixtures"
+SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "research" / "data"
+
+MAP_URL = "https://www.google.com/maps/d/kml?mid=1eYVDPh5itXq5acDT9b0BVeQwmESBa4cB&nl=1&forcekml=1"
+TARGET_URL = "https://www.google.com/maps/d/kml?mid=1eYVDPh5itXq5acDT9b0BVeQwmESBa4cB&forcekml=1"
+ROBOTS_URL = "https://www.google.com/robots.txt"
+
+# Politeness and retries shrunk so failure tests run in milliseconds.
+FAST_CONFIG = """
+[http]
+contact = "tests@example.org"
+delay_seconds = 0.0
+connect_timeout_seconds = 2.0
+read_timeout_seconds = 2.0
+total_timeout_seconds = 5.0
+max_retries = 2
+backoff_base_seconds = 0.0
+backoff_max_seconds = 0.0
+max_retry_after_seconds = 5.0
+max_body_bytes = 2_000_000
+
+[flow]
+fetch_retries = 0
+fetch_retry_delay_seconds = 0
+
+[gates]
+min_rows = 1
+min_fraction_of_previous = 0.5
+required_fields = ["name", "state"]
+
+[sources.agency_map]
+url = "%s"
+""" % MAP_URL
+
+
+def read_fixture(name: str) -> bytes:
+    """Bytes of tests/fixtures/<name> (scrapy's get_testdata)."""
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture(scope="session")
+def prefect_server() -> Iterator[None]:
+    """One Prefect test server for the whole session (it takes ~20 s to start)."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def fast_config(tmp_path: Path) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(FAST_CONFIG, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def con() -> Iterator[duckdb.DuckDBPyConnection]:
+    """An in-memory warehouse with every migration and view applied (sqlite-utils fresh_db)."""
+    from warehouse.db import connect
+
+    connection = connect(":memory:")
+    yield connection
+    connection.close()

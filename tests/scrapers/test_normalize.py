@@ -1,0 +1,100 @@
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scrapers.normalize import (
+    STATE_NAMES,
+    USPS_CODES,
+    agency_id_for,
+    classify_agency,
+    normalize_state,
+    parse_active_date,
+    split_address,
+)
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("Greenfield, CA", ("Greenfield", "CA")),
+        ("Louisville, Kentucky", ("Louisville", "KY")),
+        ("Raleigh, North Carolina", ("Raleigh", "NC")),
+        ("San Juan, PR", ("San Juan", "PR")),
+        ("Hagatna, Guam", ("Hagatna", "GU")),
+        ("Charlotte Amalie, U.S. Virgin Islands", ("Charlotte Amalie", "VI")),
+        ("Saipan, Northern Mariana Islands", ("Saipan", "MP")),
+        ("Washington, District of Columbia", ("Washington", "DC")),
+        ("Austin, TX 78701", ("Austin", "TX")),
+        ("Austin, Texas, USA", ("Austin", "TX")),
+        ("1 Main St, Austin, tx", ("Austin", "TX")),
+        ("Austin, N.C.", ("Austin", "NC")),
+        ("Austin, Atlantis", ("Austin", None)),
+        ("Texas", (None, "TX")),
+        ("", (None, None)),
+        (None, (None, None)),
+    ],
+)
+def test_split_address(address: str | None, expected: tuple[str | None, str | None]) -> None:
+    assert split_address(address) == expected
+
+
+def test_every_state_name_maps_to_a_usps_code() -> None:
+    for name, code in STATE_NAMES.items():
+        assert normalize_state(name.title()) == code
+        assert normalize_state(code.lower()) == code
+
+
+@given(st.sampled_from(sorted(STATE_NAMES)) | st.sampled_from(sorted(USPS_CODES)) | st.text(max_size=30))
+def test_normalize_state_is_idempotent(value: str) -> None:
+    once = normalize_state(value)
+    if once is not None:
+        assert normalize_state(once) == once
+
+
+@pytest.mark.parametrize(
+    ("name", "layer", "expected"),
+    [
+        ("Greenfield Police Department", None, ("police", "name")),
+        ("Jefferson County Sheriff's Office", "Law Enforcement", ("sheriff", "name")),
+        ("Arvada Fire Protection District", None, ("fire", "name")),
+        ("Town of Clarkstown Fire Marshal", None, ("fire", "name")),
+        ("Town of Gilbert Marshal's Office", None, ("police", "name")),
+        ("Precinct 4 Constable", None, ("police", "name")),
+        ("Kentucky State Patrol", None, ("police", "name")),
+        ("Dallas County District Attorney", None, ("other", "name")),
+        ("Anytown Public Safety", None, ("police", "name")),
+        ("Anytown", "Fire Departments", ("fire", "layer")),
+        ("Anytown Police Department", "Fire Departments", ("fire", "layer")),
+        ("Anytown Emergency Management", "Active Agencies", ("other", "name")),
+    ],
+)
+def test_classify_agency(name: str, layer: str | None, expected: tuple[str, str]) -> None:
+    assert classify_agency(name, layer) == expected
+
+
+@pytest.mark.parametrize("value", ["13/1/2020", "2/30/2020", "March 2020", "2020/01/02"])
+def test_bad_dates_raise(value: str) -> None:
+    with pytest.raises(ValueError):  # noqa: PT011 - ValueError from date() or our own
+        parse_active_date(value)
+
+
+def test_two_digit_years_are_this_century() -> None:
+    assert parse_active_date("12/31/99") == date(2099, 12, 31)
+    assert parse_active_date("1/1/18") == date(2018, 1, 1)
+
+
+def test_agency_id_prefers_the_profile_uuid() -> None:
+    url = "https://agency.ring.com/agencies/3F0C1A52-8D9E-4B7A-9C11-2A6B5D1E7F01"
+    assert agency_id_for(profile_url=url, name="x", city=None, state=None) == url.rsplit("/", 1)[1].lower()
+
+
+def test_hashed_agency_id_ignores_case_spacing_and_punctuation() -> None:
+    a = agency_id_for(profile_url=None, name="Greenfield Police Dept.", city="Greenfield", state="CA")
+    b = agency_id_for(profile_url=None, name="greenfield  police dept", city="GREENFIELD", state="ca")
+    c = agency_id_for(profile_url=None, name="Greenfield Police Dept.", city="Greenfield", state="WI")
+    assert a == b != c
+    assert a.startswith("h-")

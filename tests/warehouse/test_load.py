@@ -1,0 +1,179 @@
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, date, datetime
+
+import duckdb
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from scrapers.agency_map import parse_agency_map
+from scrapers.records import Agency, Snapshot
+from tests.conftest import read_fixture
+from warehouse.db import connect, migrate, sql_files
+from warehouse.load import load_agency_snapshot, reference_count
+
+OBSERVED = datetime(2024, 1, 15, 12, tzinfo=UTC)
+
+
+def agency(agency_id: str, *, name: str | None = None, state: str = "CA",
+           active: date | None = date(2020, 1, 2), position: int = 0,
+           data_fields: tuple[tuple[str, str], ...] = ()) -> Agency:
+    return Agency(agency_id=agency_id, name=name or f"{agency_id} Police Department",
+                  agency_type="police", type_basis="name", layer="L", address=f"X, {state}",
+                  city="X", state=state, active_date=active, latitude=1.0, longitude=2.0,
+                  profile_url=None, data_fields=data_fields, position=position)
+
+
+def snapshot(quarter: str, ids: list[str], observed: datetime = OBSERVED) -> Snapshot:
+    return Snapshot(source="agency_map", quarter=quarter, observed_at=observed,
+                    agencies=tuple(agency(i, position=n) for n, i in enumerate(ids)))
+
+
+def load(con: duckdb.DuckDBPyConnection, snap: Snapshot, capture_id: int = 1) -> str:
+    return load_agency_snapshot(con, snap, capture_id=capture_id, origin="live", run_id=1).status
+
+
+def dump(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
+    tables = ["agency_snapshots", "agency_snapshot_fields", "agencies", "snapshots"]
+    return {t: con.execute(f"SELECT * EXCLUDE (loaded_at) FROM {t} ORDER BY ALL" if t == "snapshots"
+                           else f"SELECT * FROM {t} ORDER BY ALL").fetchall() for t in tables}
+
+
+def test_migrations_are_recorded_and_not_reapplied(con: duckdb.DuckDBPyConnection) -> None:
+    versions = con.execute("SELECT version, name FROM schema_migrations").fetchall()
+    assert versions == [(1, "001_agency_map.sql")]
+    assert migrate(con) == []
+
+
+def test_every_table_view_and_column_has_a_comment(con: duckdb.DuckDBPyConnection) -> None:
+    missing_tables = con.execute(
+        "SELECT table_name FROM duckdb_tables() WHERE NOT internal AND comment IS NULL").fetchall()
+    missing_views = con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main' "
+        "AND comment IS NULL").fetchall()
+    missing_columns = con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() WHERE NOT internal "
+        "AND schema_name = 'main' AND comment IS NULL").fetchall()
+    assert (missing_tables, missing_views, missing_columns) == ([], [], [])
+
+
+def test_every_view_file_creates_its_view(con: duckdb.DuckDBPyConnection) -> None:
+    views = {r[0] for r in con.execute(
+        "SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'").fetchall()}
+    files = {f.name.removesuffix(".sql") for f in sql_files("views")}
+    assert files == views
+    assert {"agency_counts_by_quarter", "agency_counts_by_state", "agency_joins_by_quarter"} <= views
+
+
+def test_loading_the_same_snapshot_twice_leaves_identical_tables(con: duckdb.DuckDBPyConnection) -> None:
+    agencies = parse_agency_map(read_fixture("agency_map/active_agency_map_2024-01-15.kml"), source_url="u")
+    snap = Snapshot("agency_map", "2023Q4", OBSERVED, tuple(agencies))
+    load(con, snap)
+    first = dump(con)
+    load(con, snap)
+    assert dump(con) == first
+    assert len(first["agency_snapshots"]) == 8
+    assert len(first["agency_snapshot_fields"]) == 1
+
+
+def test_a_nearer_observation_replaces_a_farther_one_never_the_reverse(con: duckdb.DuckDBPyConnection) -> None:
+    far = datetime(2025, 5, 10, tzinfo=UTC)
+    near = datetime(2025, 4, 1, 6, tzinfo=UTC)
+    assert load(con, snapshot("2025Q1", ["a", "b"], far)) == "loaded"
+    assert load(con, snapshot("2025Q1", ["a", "b", "c"], near)) == "loaded"
+    assert load(con, snapshot("2025Q1", ["a"], far)) == "kept_existing"
+    rows = con.execute("SELECT count(*), max(observed_at) FROM agency_snapshots").fetchone()
+    assert rows == (3, near.replace(tzinfo=None))
+    assert con.execute("SELECT count(*) FROM snapshots").fetchone() == (1,)
+
+
+def test_views_count_joins_and_departures(con: duckdb.DuckDBPyConnection) -> None:
+    load(con, snapshot("2024Q1", ["a", "b", "c"]))
+    load(con, snapshot("2024Q2", ["a", "b", "d", "e"]))
+    load(con, snapshot("2024Q4", ["a", "e"]))  # 2024Q3 missing: compared with Q2
+    rows = con.execute("SELECT * FROM agency_counts_by_quarter").fetchall()
+    assert rows == [("2024Q1", 3, None, None, None), ("2024Q2", 4, 2, 1, "2024Q1"),
+                    ("2024Q4", 2, 0, 2, "2024Q2")]
+    agencies = dict(con.execute("SELECT agency_id, first_seen_quarter || '-' || last_seen_quarter FROM agencies").fetchall())
+    assert agencies == {"a": "2024Q1-2024Q4", "b": "2024Q1-2024Q2", "c": "2024Q1-2024Q1",
+                        "d": "2024Q2-2024Q2", "e": "2024Q2-2024Q4"}
+
+
+def test_counts_by_state(con: duckdb.DuckDBPyConnection) -> None:
+    snap = Snapshot("agency_map", "2024Q1", OBSERVED, (
+        agency("a", state="CA"), agency("b", state="CA", position=1), agency("c", state="TX", position=2)))
+    load(con, snap)
+    assert con.execute("SELECT * FROM agency_counts_by_state").fetchall() == [
+        ("2024Q1", "CA", 2), ("2024Q1", "TX", 1)]
+
+
+def test_joins_are_reconstructed_from_active_dates_of_the_latest_snapshot(con: duckdb.DuckDBPyConnection) -> None:
+    load(con, Snapshot("agency_map", "2023Q4", OBSERVED, (agency("old", active=date(2018, 1, 5)),)))
+    load(con, Snapshot("agency_map", "2024Q1", OBSERVED, (
+        agency("a", active=date(2019, 2, 1)), agency("b", active=date(2019, 3, 31), position=1),
+        agency("c", active=date(2019, 10, 1), position=2), agency("d", active=None, position=3))))
+    assert con.execute("SELECT * FROM agency_joins_by_quarter").fetchall() == [
+        ("2019Q1", 2, 2), ("2019Q2", 0, 2), ("2019Q3", 0, 2), ("2019Q4", 1, 3)]
+
+
+def test_metrics_view_holds_numeric_fields_only(con: duckdb.DuckDBPyConnection) -> None:
+    load(con, Snapshot("agency_map", "2020Q2", OBSERVED, (
+        agency("a", data_fields=(("Video Requests Q2 2020", "1,204"), ("Notes", "x"))),)))
+    assert con.execute("SELECT metric, value FROM agency_metrics").fetchall() == [
+        ("Video Requests Q2 2020", 1204.0)]
+    assert con.execute("SELECT value_text FROM agency_snapshot_fields ORDER BY field_name").fetchall() == [
+        ("x",), ("1,204",)]
+
+
+def test_reference_count_is_the_same_quarter_else_the_latest_before(con: duckdb.DuckDBPyConnection) -> None:
+    assert reference_count(con, "agency_map", "2024Q2") == (None, None)
+    load(con, snapshot("2024Q1", ["a", "b", "c"]))
+    assert reference_count(con, "agency_map", "2024Q2") == (3, "2024Q1")
+    load(con, snapshot("2024Q2", ["a"]))
+    assert reference_count(con, "agency_map", "2024Q2") == (1, "2024Q2")
+    assert reference_count(con, "agency_map", "2023Q4") == (None, None)
+
+
+def test_a_failing_load_leaves_nothing_behind(con: duckdb.DuckDBPyConnection) -> None:
+    load(con, snapshot("2024Q1", ["a", "b"]))
+    before = dump(con)
+    broken = Snapshot("agency_map", "2024Q1", OBSERVED,
+                      (replace(agency("a"), agency_type="not-a-type"),))  # violates a CHECK
+    with pytest.raises(duckdb.ConstraintException):
+        load(con, broken)
+    assert dump(con) == before
+
+
+def test_column_checks_return_no_rows(con: duckdb.DuckDBPyConnection) -> None:
+    load(con, snapshot("2024Q1", ["a", "b"]))
+    load(con, snapshot("2024Q2", ["b", "c"]))
+    for check in sql_files("checks"):
+        assert con.execute(check.text).fetchall() == [], check.name
+
+
+def test_column_checks_can_fail(con: duckdb.DuckDBPyConnection) -> None:
+    load(con, snapshot("2024Q1", ["a", "b"]))
+    con.execute("DELETE FROM agencies WHERE agency_id = 'a'")
+    failing = [c.name for c in sql_files("checks") if con.execute(c.text).fetchall()]
+    assert failing == ["agencies_match_snapshots.sql"]
+
+
+names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(name=names, layer=st.none() | names, lat=st.none() | st.floats(-90, 90),
+       active=st.none() | st.dates(date(2018, 1, 1), date(2030, 1, 1)),
+       field_value=names)
+def test_records_survive_a_load_select_round_trip(name: str, layer: str | None, lat: float | None,
+                                                  active: date | None, field_value: str) -> None:
+    con = connect(":memory:")
+    record = replace(agency("x"), name=name, layer=layer, latitude=lat, active_date=active,
+                     data_fields=(("F", field_value),))
+    load(con, Snapshot("agency_map", "2024Q1", OBSERVED, (record,)))
+    row = con.execute("SELECT name, layer, latitude, active_date FROM agency_snapshots").fetchone()
+    assert row == (name, layer, lat, active)
+    assert con.execute("SELECT value_text FROM agency_snapshot_fields").fetchone() == (field_value,)
+    con.close()
