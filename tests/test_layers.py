@@ -1,0 +1,49 @@
+"""Keep the layers honest: only scrapers/http.py talks to the network, only warehouse/
+talks to DuckDB, parsers import neither, and flows hold no SQL or selectors."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def imports_of(path: Path) -> set[str]:
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module.split(".")[0])
+    return found
+
+
+def modules(package: str) -> list[Path]:
+    return sorted((ROOT / package).glob("*.py"))
+
+
+def test_only_the_http_module_imports_requests() -> None:
+    users = {p.relative_to(ROOT).as_posix() for pkg in ("scrapers", "warehouse", "flows")
+             for p in modules(pkg) if {"requests", "urllib3", "httpx"} & imports_of(p)}
+    assert users == {"scrapers/http.py"}
+
+
+def test_only_the_warehouse_imports_duckdb() -> None:
+    users = {p.relative_to(ROOT).as_posix() for pkg in ("scrapers", "flows")
+             for p in modules(pkg) if "duckdb" in imports_of(p)}
+    assert users == set()
+
+
+def test_scrapers_never_import_the_warehouse_or_flows() -> None:
+    for path in modules("scrapers"):
+        assert not {"warehouse", "flows", "prefect"} & imports_of(path), path
+
+
+def test_flows_hold_no_sql() -> None:
+    sql = re.compile(r"^\s*(SELECT|INSERT|UPDATE|DELETE|CREATE|WITH)\b", re.I)
+    for path in modules("flows"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Constant) and isinstance(node.value, str):
+                assert not sql.match(node.value), f"{path}: {node.value[:60]!r}"
