@@ -45,4 +45,4 @@ def synthetic_map_kml(count: int, *, seed: int = 7, fire_layer: bool = True,
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n<kml xmlns="http://www.opengis.net/kml/2.2">'
         f"<Document><name>Active Agency Map (synthetic)</name>{''.join(folders)}</Document></kml>"
-    ).encode("utf-8")
+    ).encode()

@@ -49,8 +49,8 @@ min_fraction_of_previous = 0.5
 required_fields = ["name", "state"]
 
 [sources.agency_map]
-url = "%s"
-""" % MAP_URL
+url = "{MAP_URL}"
+""".replace("{MAP_URL}", MAP_URL)
 
 
 def read_fixture(name: str) -> bytes:

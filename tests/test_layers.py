@@ -42,7 +42,8 @@ def test_scrapers_never_import_the_warehouse_or_flows() -> None:
 
 
 def test_flows_hold_no_sql() -> None:
-    sql = re.compile(r"^\s*(SELECT\s|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s|WITH\s+\w+\s+AS\s*\()", re.I)
+    sql = re.compile(
+        r"^\s*(SELECT\s|INSERT\s+INTO|UPDATE\s+\w+\s+SET|DELETE\s+FROM|CREATE\s|WITH\s+\w+\s+AS\s*\()", re.I)
     for path in modules("flows"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):

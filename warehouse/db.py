@@ -18,20 +18,6 @@ import duckdb
 
 from scrapers.errors import WarehouseError
 
-MIGRATIONS_TABLE = """
-CREATE TABLE IF NOT EXISTS schema_migrations (
-    version     INTEGER PRIMARY KEY,
-    name        VARCHAR NOT NULL,
-    sha256      VARCHAR NOT NULL,
-    applied_at  TIMESTAMP NOT NULL
-);
-COMMENT ON TABLE schema_migrations IS 'Schema migrations applied to this database, in order: the version of the contract.';
-COMMENT ON COLUMN schema_migrations.version IS 'Migration number (the NNN of migrations/NNN_name.sql).';
-COMMENT ON COLUMN schema_migrations.name IS 'Migration file name.';
-COMMENT ON COLUMN schema_migrations.sha256 IS 'SHA-256 of the file as applied.';
-COMMENT ON COLUMN schema_migrations.applied_at IS 'UTC time it was applied.';
-"""
-
 
 @dataclass(frozen=True, slots=True)
 class SqlFile:
@@ -81,7 +67,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     applied: list[str] = []
     con.begin()
     try:
-        con.execute(MIGRATIONS_TABLE)
+        con.execute(resources.files("warehouse").joinpath("schema_migrations.sql").read_text(encoding="utf-8"))
         done = dict(con.execute("SELECT version, sha256 FROM schema_migrations").fetchall())
         for migration in sql_files("migrations"):
             version = int(migration.name.split("_", 1)[0])

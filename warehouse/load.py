@@ -108,7 +108,6 @@ def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
              run_id, utcnow()],
         )
         con.execute(_REBUILD_AGENCIES)
-        _pause_for_tests()
         con.commit()
     except BaseException:
         con.rollback()
@@ -151,17 +150,3 @@ def _insert_agencies(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
             "text": [f[2] for f in fields],
             "number": [f[3] for f in fields],
         })
-
-
-def _pause_for_tests() -> None:
-    """Crash-safety tests set RINGWATCH_TEST_PAUSE_IN_LOAD to kill a sync mid-transaction."""
-    import os
-    import time
-
-    seconds = os.environ.get("RINGWATCH_TEST_PAUSE_IN_LOAD")
-    if seconds:
-        marker = os.environ.get("RINGWATCH_TEST_PAUSE_MARKER")
-        if marker:
-            with open(marker, "w", encoding="utf-8") as handle:
-                handle.write("in transaction\n")
-        time.sleep(float(seconds))

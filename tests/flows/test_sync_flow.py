@@ -17,6 +17,7 @@ import responses
 from bench.synthetic_map import synthetic_map_kml
 from scrapers.errors import FetchError, ParseError, QualityGateError, RobotsDisallowed
 from tests.conftest import FAST_CONFIG, MAP_URL, ROBOTS_URL, TARGET_URL, read_fixture
+from tests.scrapers.test_agency_map import BILLION_LAUGHS
 from warehouse.quarters import quarter_for
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
@@ -135,13 +136,16 @@ def test_deployment_runs_take_the_quarter_from_the_scheduled_time() -> None:
 
 
 FAILURES = {
-    "sign-in page": (b"<!DOCTYPE html><html><head><title>Sign in - Google Accounts</title></head><body></body></html>",
+    "sign-in page": (b"<!DOCTYPE html><html><head><title>Sign in - Google Accounts</title></head>"
+                     b"<body></body></html>",
                      200, ParseError, "returned an HTML page"),
-    "empty kml": (b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>Active Agency Map</name></Document></kml>',
+    "empty kml": (b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+                  b"<Document><name>Active Agency Map</name></Document></kml>",
                   200, QualityGateError, "parsed to no agencies"),
-    "malformed xml": (b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document><Placemark><name>A</nam></Placemark>',
+    "malformed xml": (b'<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+                      b"<Document><Placemark><name>A</nam></Placemark>",
                       200, ParseError, "not well-formed XML"),
-    "entity bomb": (b'<?xml version="1.0"?><!DOCTYPE k [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;&a;&a;">]><kml xmlns="http://www.opengis.net/kml/2.2"><Document><name>&b;</name></Document></kml>',
+    "entity bomb": (BILLION_LAUGHS,
                     200, ParseError, "declares a DTD"),
     "404": (b"<html>Not Found</html>", 404, FetchError, "answered HTTP 404"),
     "60% drop": (synthetic_map_kml(4, seed=9), 200, QualityGateError, "less than 50% of the 10 held for 2024Q2"),

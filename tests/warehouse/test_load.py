@@ -96,7 +96,8 @@ def test_views_count_joins_and_departures(con: duckdb.DuckDBPyConnection) -> Non
     rows = con.execute("SELECT * FROM agency_counts_by_quarter").fetchall()
     assert rows == [("2024Q1", 3, None, None, None), ("2024Q2", 4, 2, 1, "2024Q1"),
                     ("2024Q4", 2, 0, 2, "2024Q2")]
-    agencies = dict(con.execute("SELECT agency_id, first_seen_quarter || '-' || last_seen_quarter FROM agencies").fetchall())
+    agencies = dict(con.execute(
+        "SELECT agency_id, first_seen_quarter || '-' || last_seen_quarter FROM agencies").fetchall())
     assert agencies == {"a": "2024Q1-2024Q4", "b": "2024Q1-2024Q2", "c": "2024Q1-2024Q1",
                         "d": "2024Q2-2024Q2", "e": "2024Q2-2024Q4"}
 

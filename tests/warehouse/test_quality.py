@@ -38,7 +38,8 @@ def test_min_rows_is_configurable() -> None:
 
 
 def test_a_drop_below_half_is_refused_unless_forced() -> None:
-    with pytest.raises(QualityGateError, match=r"has 40 agencies, less than 50% of the 100 held for 2024Q1.*--force") as info:
+    message = r"has 40 agencies, less than 50% of the 100 held for 2024Q1.*--force"
+    with pytest.raises(QualityGateError, match=message) as info:
         validate(many(40), previous=100)
     assert info.value.gate == "max_drop"
     assert len(validate(many(40), previous=100, force=True).agencies) == 40
