@@ -18,7 +18,8 @@ def synthetic_map_kml(count: int, *, seed: int = 7, fire_layer: bool = True,
                       with_profiles: bool = True) -> bytes:
     """A direct KML with `count` placemarks in two Folders, like Google's export."""
     rng = random.Random(seed)
-    law, fire = [], []
+    law: list[str] = []
+    fire: list[str] = []
     for i in range(count):
         kind = KINDS[i % len(KINDS)]
         name = f"Synthtown {i} {kind}"

@@ -50,7 +50,7 @@ def _reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-class QuarterType(click.ParamType):
+class QuarterType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.5
     name = "YYYYQn"
 
     def convert(self, value: Any, param: Any, ctx: Any) -> str:
@@ -60,7 +60,7 @@ class QuarterType(click.ParamType):
             self.fail(str(exc), param, ctx)
 
 
-class MomentType(click.ParamType):
+class MomentType(click.ParamType):  # type: ignore[type-arg]
     """A date or date-time; naive values are UTC."""
 
     name = "DATE"

@@ -210,7 +210,7 @@ class PoliteClient:
 
     def _backoff(self, attempt: int, exc: FetchError) -> float:
         wait = min(
-            self.settings.backoff_base_seconds * 2 ** (attempt - 1),
+            self.settings.backoff_base_seconds * float(2 ** (attempt - 1)),
             self.settings.backoff_max_seconds,
         )
         retry_after = exc.retry_after

@@ -251,3 +251,45 @@ def test_truncated_body_fails_and_keeps_the_partial_bytes(seeded_db: Path, tmp_p
     kept = [c for c in captures(seeded_db) if c[0] == truncating_server]
     assert kept and kept[-1][3] is False  # complete = false
     assert runs(seeded_db)[-1][0] == "failed"
+
+
+@responses.activate
+def test_prefect_retries_a_transient_fetch_failure(seeded_db: Path, tmp_path: Path) -> None:
+    config = tmp_path / "retry.toml"
+    config.write_text(FAST_CONFIG.replace("fetch_retries = 0", "fetch_retries = 1"), encoding="utf-8")
+    responses.add(responses.GET, ROBOTS_URL, status=404)
+    for _ in range(3):  # the client's own three attempts all fail
+        responses.add(responses.GET, MAP_URL, status=503)
+    responses.add(responses.GET, MAP_URL, body=WRAPPER)
+    responses.add(responses.GET, TARGET_URL, body=synthetic_map_kml(12, seed=2))
+    summary = run_sync(seeded_db, config, quarter="2024Q3")
+    assert summary["rows_loaded"] == 12
+
+
+@responses.activate
+def test_prefect_does_not_retry_a_terminal_failure(seeded_db: Path, tmp_path: Path) -> None:
+    config = tmp_path / "retry.toml"
+    config.write_text(FAST_CONFIG.replace("fetch_retries = 0", "fetch_retries = 2"), encoding="utf-8")
+    responses.add(responses.GET, ROBOTS_URL, status=404)
+    responses.add(responses.GET, MAP_URL, status=404)
+    with pytest.raises(FetchError, match="HTTP 404"):
+        run_sync(seeded_db, config, quarter="2024Q3")
+    assert [c.request.url for c in responses.calls].count(MAP_URL) == 1
+
+
+@responses.activate
+def test_duplicate_placemarks_are_merged_and_reported(tmp_path: Path, fast_config: Path) -> None:
+    one = ("<Placemark><name>Twin Police Department</name><address>Reno, NV</address>"
+           "<ExtendedData><Data name='Agency Profile'><value>https://agency.ring.com/agencies/"
+           "11111111-2222-4333-8444-555555555555</value></Data></ExtendedData></Placemark>")
+    body = ('<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
+            f"{one}{one}</Document></kml>").encode()
+    serve_map(body)
+    db = tmp_path / "ringwatch.duckdb"
+    summary = run_sync(db, fast_config, quarter="2024Q1")
+    assert summary["rows_loaded"] == 1
+    assert len(summary["warnings"]) == 1 and "kept #1, dropped #2" in summary["warnings"][0]
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT kind, subject FROM quality_warnings").fetchall() == [
+        ("duplicate_agency", "11111111-2222-4333-8444-555555555555")]
+    con.close()

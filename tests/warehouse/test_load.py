@@ -96,6 +96,9 @@ def test_views_count_joins_and_departures(con: duckdb.DuckDBPyConnection) -> Non
     rows = con.execute("SELECT * FROM agency_counts_by_quarter").fetchall()
     assert rows == [("2024Q1", 3, None, None, None), ("2024Q2", 4, 2, 1, "2024Q1"),
                     ("2024Q4", 2, 0, 2, "2024Q2")]
+    changes = con.execute("SELECT quarter, change, agency_id FROM agency_changes").fetchall()
+    assert changes == [("2024Q2", "joined", "d"), ("2024Q2", "joined", "e"), ("2024Q2", "left", "c"),
+                       ("2024Q4", "left", "b"), ("2024Q4", "left", "d")]
     agencies = dict(con.execute(
         "SELECT agency_id, first_seen_quarter || '-' || last_seen_quarter FROM agencies").fetchall())
     assert agencies == {"a": "2024Q1-2024Q4", "b": "2024Q1-2024Q2", "c": "2024Q1-2024Q1",
