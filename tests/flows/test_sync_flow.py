@@ -293,3 +293,24 @@ def test_duplicate_placemarks_are_merged_and_reported(tmp_path: Path, fast_confi
     assert con.execute("SELECT kind, subject FROM quality_warnings").fetchall() == [
         ("duplicate_agency", "11111111-2222-4333-8444-555555555555")]
     con.close()
+
+
+@responses.activate
+def test_conditional_get_304_reuses_the_stored_bytes(tmp_path: Path, fast_config: Path) -> None:
+    body = read_fixture("agency_map/active_agency_map_2024-01-15.kml")
+    validators = {"ETag": '"map-v1"', "Last-Modified": "Mon, 15 Jan 2024 00:00:00 GMT"}
+    responses.add(responses.GET, ROBOTS_URL, status=404)
+    responses.add(responses.GET, MAP_URL, body=WRAPPER, headers=validators)
+    responses.add(responses.GET, TARGET_URL, body=body, headers=validators)
+    db = tmp_path / "ringwatch.duckdb"
+    run_sync(db, fast_config, quarter="2024Q1")
+    responses.add(responses.GET, ROBOTS_URL, status=404)
+    responses.add(responses.GET, MAP_URL, status=304)
+    responses.add(responses.GET, TARGET_URL, status=304)
+    summary = run_sync(db, fast_config, quarter="2024Q2")
+    assert summary["rows_loaded"] == 8
+    second_round = [c.request for c in responses.calls][-2:]
+    assert all(r.headers["If-None-Match"] == '"map-v1"' for r in second_round)
+    statuses = [(c[0], c[1]) for c in captures(db)]
+    assert statuses[-2:] == [(MAP_URL, 304), (TARGET_URL, 304)]
+    assert captures(db)[-1][2] == captures(db)[1][2]  # same sha256 as the first target capture
