@@ -3,7 +3,8 @@
 Migrations are `migrations/NNN_name.sql`, applied once each in order and recorded in
 `schema_migrations`; a migration already applied whose file has since changed is an error
 (write a new migration instead). Views are `views/<view_name>.sql` and are recreated on
-every read-write open, so a view fix reaches existing databases.
+every read-write open, so a view fix reaches existing databases; they are created in file-name
+order, so a view may build on one whose name sorts before it.
 """
 
 from __future__ import annotations

@@ -1,6 +1,8 @@
 -- How many agencies were on the map each quarter held, and how many joined and left since
 -- the previous quarter held. Where quarters are missing, the comparison is with the last
 -- quarter held before (compared_with says which); the first quarter held has no comparison.
+-- Built on agency_changes (views are created in file-name order), so that the two never
+-- disagree about who joined and who left.
 CREATE OR REPLACE VIEW agency_counts_by_quarter AS
 WITH held AS (
     SELECT quarter, lag(quarter) OVER (ORDER BY quarter) AS compared_with
@@ -12,35 +14,23 @@ counts AS (
     FROM agency_snapshots
     GROUP BY quarter
 ),
-joined AS (
-    SELECT h.quarter, count(*) AS joined
-    FROM held AS h
-    JOIN agency_snapshots AS cur ON cur.quarter = h.quarter
-    LEFT JOIN agency_snapshots AS prev
-        ON prev.quarter = h.compared_with AND prev.agency_id = cur.agency_id
-    WHERE h.compared_with IS NOT NULL AND prev.agency_id IS NULL
-    GROUP BY h.quarter
-),
-departed AS (
-    SELECT h.quarter, count(*) AS departed
-    FROM held AS h
-    JOIN agency_snapshots AS prev ON prev.quarter = h.compared_with
-    LEFT JOIN agency_snapshots AS cur
-        ON cur.quarter = h.quarter AND cur.agency_id = prev.agency_id
-    WHERE cur.agency_id IS NULL
-    GROUP BY h.quarter
+changes AS (
+    SELECT quarter,
+           count(*) FILTER (WHERE change = 'joined') AS joined,
+           count(*) FILTER (WHERE change = 'left') AS departed
+    FROM agency_changes
+    GROUP BY quarter
 ),
 final AS (
     SELECT
         h.quarter,
         coalesce(c.agencies, 0) AS agencies,
-        CASE WHEN h.compared_with IS NULL THEN NULL ELSE coalesce(j.joined, 0) END AS joined,
-        CASE WHEN h.compared_with IS NULL THEN NULL ELSE coalesce(d.departed, 0) END AS "left",
+        CASE WHEN h.compared_with IS NULL THEN NULL ELSE coalesce(x.joined, 0) END AS joined,
+        CASE WHEN h.compared_with IS NULL THEN NULL ELSE coalesce(x.departed, 0) END AS "left",
         h.compared_with
     FROM held AS h
     LEFT JOIN counts AS c USING (quarter)
-    LEFT JOIN joined AS j USING (quarter)
-    LEFT JOIN departed AS d USING (quarter)
+    LEFT JOIN changes AS x USING (quarter)
 )
 SELECT * FROM final ORDER BY quarter;
 COMMENT ON VIEW agency_counts_by_quarter IS 'Agencies on the map per quarter held, with joins and departures since the previous quarter held.';
