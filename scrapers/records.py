@@ -8,10 +8,6 @@ from datetime import date, datetime
 
 from scrapers.normalize import parse_number
 
-# Where a capture's bytes came from. `wayback` and `atlas` arrive with backfills.
-ORIGINS = ("live", "file", "wayback", "atlas")
-AGENCY_TYPES = ("police", "sheriff", "fire", "other")
-
 
 @dataclass(frozen=True, slots=True)
 class Capture:
@@ -27,7 +23,7 @@ class Capture:
     http_status: int
     content_type: str | None
     body: bytes
-    origin: str = "live"
+    origin: str = "live"  # live | file; wayback and atlas arrive with backfills
     etag: str | None = None
     last_modified: str | None = None
     complete: bool = True

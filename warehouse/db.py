@@ -94,11 +94,6 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
-def schema_version(con: duckdb.DuckDBPyConnection) -> int:
-    row = con.execute("SELECT max(version) FROM schema_migrations").fetchone()
-    return int(row[0]) if row and row[0] is not None else 0
-
-
 def utcnow() -> datetime:
     """Naive UTC now, the form every TIMESTAMP column holds."""
     return datetime.now(UTC).replace(tzinfo=None)
