@@ -87,16 +87,17 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--source", type=click.Choice(["agency_map"]), default="agency_map",
-              show_default=True, help="Which source to sync.")
+@click.option("--source", type=click.Choice(["all", "agency_map", "transparency"]), default="all",
+              show_default=True, help="Which source to sync; with 'all' a failing source does not stop the other.")
 @click.option("--quarter", type=QuarterType(), default=None,
               help="Label the snapshot with this quarter instead of the one the quarter "
                    "rule gives (nearest quarter end to the observation).")
 @click.option("--force", is_flag=True,
-              help="Load even if the snapshot has less than half the agencies of the "
-                   "previous quarter (the drop gate).")
+              help="Load even if the snapshot has less than half the rows of the previous "
+                   "quarter (agency map) or of the report's last observation (the drop gate).")
 @click.option("--from-file", "from_file", type=click.Path(exists=True, dir_okay=False),
-              help="Load a saved KML or KMZ instead of fetching (origin 'file').")
+              help="Load a saved page instead of fetching (origin 'file'): a KML/KMZ with "
+                   "--source agency_map, an HTML report with --source transparency.")
 @click.option("--observed-at", type=MomentType(), default=None,
               help="With --from-file: when the file's content was observed "
                    "[default: the file's modification time].")
@@ -107,22 +108,50 @@ def cli() -> None:
 def sync(source: str, quarter: str | None, force: bool, from_file: str | None,
          observed_at: datetime | None, verbose: bool, db_path: str | None,
          config_path: str | None) -> None:
-    """Fetch a source, check it, and store it as a quarterly snapshot.
+    """Fetch the sources, check them, and store this quarter's snapshot.
 
     Fetches politely (robots.txt, one request at a time, retries), keeps the raw bytes,
-    parses, applies the quality gates and loads the quarter in one transaction. A failure
-    leaves every earlier snapshot untouched, records the failed run and exits 1.
+    parses, applies the quality gates and loads in one transaction per source. A failure
+    leaves every earlier snapshot untouched, records the failed run and exits 1; with
+    --source all (the default) the other source still runs.
     """
     if observed_at and not from_file:
         raise click.UsageError("--observed-at goes with --from-file.")
+    if from_file and source == "all":
+        source = _source_of_file(from_file)
     _quiet_prefect(verbose)
+    from flows.sync import SyncFailed
     from flows.sync import sync as sync_flow
 
-    summary = sync_flow(source=source, quarter=quarter, force=force, from_file=from_file,
-                        observed_at=observed_at, db_path=db_path, config_path=config_path)
-    click.echo(_summary_line(summary))
-    for warning in summary["warnings"]:
-        click.echo(f"warning: {warning}", err=True)
+    try:
+        outcomes = sync_flow(source=source, quarter=quarter, force=force, from_file=from_file,
+                             observed_at=observed_at, db_path=db_path, config_path=config_path)
+    except SyncFailed as failed:
+        _print_outcomes(failed.outcomes)
+        raise SystemExit(1) from failed
+    _print_outcomes(outcomes)
+
+
+def _source_of_file(path: str) -> str:
+    """--from-file without --source: a KML/KMZ is the agency map, an HTML page a report."""
+    suffix = path.lower().rsplit(".", 1)[-1]
+    if suffix in ("kml", "kmz"):
+        return "agency_map"
+    if suffix in ("html", "htm"):
+        return "transparency"
+    raise click.UsageError(f"cannot tell which source {path} belongs to; add --source agency_map "
+                           "or --source transparency.")
+
+
+def _print_outcomes(outcomes: list[dict[str, Any]]) -> None:
+    for outcome in outcomes:
+        summary = outcome["summary"]
+        if summary is None:
+            click.echo(f"Error: {outcome['error']}", err=True)
+            continue
+        click.echo(f"{summary['source']} {summary['quarter']}: {summary['detail']}")
+        for warning in summary["warnings"]:
+            click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command()
@@ -158,12 +187,6 @@ def status(db_path: str | None, config_path: str | None) -> None:
 
     settings = load_settings(config_path, db_path=db_path)
     click.echo(render_status(settings.db_path, source_status(settings.db_path)))
-
-
-def _summary_line(summary: dict[str, Any]) -> str:
-    from flows.sync import SyncSummary
-
-    return SyncSummary(**summary).line()
 
 
 def _quiet_prefect(verbose: bool) -> None:

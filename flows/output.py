@@ -76,6 +76,9 @@ def render_status(db_path: Path, statuses: Sequence[SourceStatus]) -> str:
                      f"{s.last_attempt_status}")
         if s.last_attempt_error:
             lines.append(f"  its error:     {s.last_attempt_error}")
+        if s.holdings is not None:
+            lines.append(f"  holds:         {s.holdings}")
+            continue
         held = ", ".join(s.quarters) if s.quarters else "none"
         lines.append(f"  quarters held: {len(s.quarters)} ({held})")
         if s.latest_rows is not None:

@@ -15,7 +15,17 @@ from warehouse.quality import GatePolicy
 
 ENV_DB = "RINGWATCH_DB"
 ENV_CONFIG = "RINGWATCH_CONFIG"
-ENV_SOURCE_URL = "RINGWATCH_{SOURCE}_URL"  # e.g. RINGWATCH_AGENCY_MAP_URL
+ENV_MAP_URL = "RINGWATCH_AGENCY_MAP_URL"
+ENV_REPORT_URLS = "RINGWATCH_TRANSPARENCY_URLS"
+ENV_INDEX_URLS = "RINGWATCH_TRANSPARENCY_INDEX_URLS"
+
+
+@dataclass(frozen=True, slots=True)
+class TransparencySources:
+    """Known report pages, and index pages whose report links are followed."""
+
+    report_urls: tuple[str, ...] = ()
+    index_urls: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,17 +40,21 @@ class Settings:
     http: HttpSettings
     flow: FlowSettings
     gates: GatePolicy
-    source_urls: dict[str, str] = field(default_factory=dict)
+    agency_map_url: str = ""
+    transparency: TransparencySources = field(default_factory=TransparencySources)
     config_file: str = "(built-in)"
 
-    def url_for(self, source: str) -> str:
-        try:
-            return self.source_urls[source]
-        except KeyError:
-            raise ConfigError(
-                f"no URL configured for source {source!r}; add [sources.{source}] url = ... "
-                f"to {self.config_file} or set {ENV_SOURCE_URL.format(SOURCE=source.upper())}."
-            ) from None
+    def map_url(self) -> str:
+        if not self.agency_map_url:
+            raise ConfigError(f"no agency map URL: add [sources.agency_map] url = ... to "
+                              f"{self.config_file} or set {ENV_MAP_URL}.")
+        return self.agency_map_url
+
+    def transparency_sources(self) -> TransparencySources:
+        if not (self.transparency.report_urls or self.transparency.index_urls):
+            raise ConfigError(f"no transparency report or index URLs: add [sources.transparency] "
+                              f"report_urls / index_urls to {self.config_file} or set {ENV_REPORT_URLS}.")
+        return self.transparency
 
 
 def load_settings(config_path: str | Path | None = None, *,
@@ -72,20 +86,23 @@ def load_settings(config_path: str | Path | None = None, *,
         gates = _record(GatePolicy, gates_raw, name, "gates")
     except TypeError as exc:
         raise ConfigError(f"{name}: {exc}") from None
-    urls = {src: str(table.get("url", "")) for src, table in raw.get("sources", {}).items()}
-    for source in list(urls):
-        override = os.environ.get(ENV_SOURCE_URL.format(SOURCE=source.upper()))
-        if override:
-            urls[source] = override
-    override = os.environ.get(ENV_SOURCE_URL.format(SOURCE="AGENCY_MAP"))
-    if override:
-        urls["agency_map"] = override
-    for source, url in urls.items():
-        check_scheme(url, context=f"config [sources.{source}]")
+    sources = raw.get("sources", {})
+    map_url = os.environ.get(ENV_MAP_URL) or str(sources.get("agency_map", {}).get("url", ""))
+    table = sources.get("transparency", {})
+    reports = _url_list(os.environ.get(ENV_REPORT_URLS)) or tuple(table.get("report_urls", ()))
+    indexes = _url_list(os.environ.get(ENV_INDEX_URLS)) or tuple(table.get("index_urls", ()))
+    for url in (map_url, *reports, *indexes):
+        if url:
+            check_scheme(url, context=f"config {name}")
     db = db_path or os.environ.get(ENV_DB) or raw.get("warehouse", {}).get("path",
                                                                             "ringwatch.duckdb")
-    return Settings(db_path=Path(db), http=http, flow=flow, gates=gates, source_urls=urls,
-                    config_file=name)
+    return Settings(db_path=Path(db), http=http, flow=flow, gates=gates, agency_map_url=map_url,
+                    transparency=TransparencySources(reports, indexes), config_file=name)
+
+
+def _url_list(value: str | None) -> tuple[str, ...]:
+    """A comma-separated list of URLs from the environment."""
+    return tuple(u.strip() for u in (value or "").split(",") if u.strip())
 
 
 def _record(cls: type, values: dict[str, Any], file: str, table: str) -> Any:

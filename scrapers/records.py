@@ -86,3 +86,42 @@ class Snapshot:
     observed_at: datetime
     agencies: tuple[Agency, ...]
     warnings: tuple[QualityWarning, ...] = ()
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Period:
+    """A reporting period: start and end dates (inclusive) and the label as the page wrote it."""
+
+    start: date
+    end: date
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class RequestFigure:
+    """One labelled figure of a transparency report.
+
+    `value` is set for an exact figure; `low`/`high` for a range such as 0-249 (never a
+    guess in between). `label` is the text the figure was found under, as written.
+    """
+
+    period: Period
+    country: str
+    request_type: str
+    outcome: str
+    value: int | None
+    low: int | None
+    high: int | None
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReportPage:
+    """A parsed transparency report page."""
+
+    url: str
+    title: str
+    published_on: date | None
+    periods: tuple[Period, ...]
+    figures: tuple[RequestFigure, ...]
+    warnings: tuple[QualityWarning, ...] = ()

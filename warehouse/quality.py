@@ -12,6 +12,7 @@ from datetime import datetime
 
 from scrapers.errors import QualityGateError
 from scrapers.records import Agency, QualityWarning, Snapshot
+from warehouse.load_transparency import ParsedReport, report_id_for
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,3 +107,19 @@ def _filled(agency: Agency) -> int:
     values = (agency.name, agency.city, agency.state, agency.active_date, agency.latitude,
               agency.profile_url, agency.layer)
     return sum(v is not None and v != "" for v in values)
+
+
+def validate_reports(reports: list[ParsedReport], *, previous_counts: dict[str, int],
+                     policy: GatePolicy, force: bool = False) -> list[ParsedReport]:
+    """The drop gate per report: a page that lost more than half its figures is refused."""
+    for report in reports:
+        before = previous_counts.get(report_id_for(report.page.url))
+        now = len(report.page.figures)
+        if before and not force and now < policy.min_fraction_of_previous * before:
+            raise QualityGateError(
+                f"transparency: {report.page.url} now gives {now} figures, less than "
+                f"{policy.min_fraction_of_previous:.0%} of the {before} it gave before; refused as a likely "
+                "layout change. If the page really shrank, run again with --force.",
+                url=report.page.url, gate="max_drop",
+            )
+    return reports

@@ -12,7 +12,7 @@ import duckdb
 from scrapers.errors import WarehouseError
 from warehouse.db import connect
 
-KNOWN_SOURCES = ("agency_map",)
+KNOWN_SOURCES = ("agency_map", "transparency")
 
 
 def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
@@ -57,6 +57,7 @@ class SourceStatus:
     last_attempt_error: str | None
     quarters: tuple[str, ...]
     latest_rows: int | None
+    holdings: str | None = None  # what the source's own tables hold, in a few words
 
 
 def source_status(db_path: Path) -> list[SourceStatus]:
@@ -88,4 +89,18 @@ def _status_of(con: duckdb.DuckDBPyConnection, source: str) -> SourceStatus:
         last_attempt_error=attempt[2] if attempt else None,
         quarters=tuple(q for q, _ in held),
         latest_rows=held[-1][1] if held else None,
+        holdings=_holdings(con, source),
     )
+
+
+def _holdings(con: duckdb.DuckDBPyConnection, source: str) -> str | None:
+    if source != "transparency":
+        return None
+    row = con.execute(
+        "SELECT (SELECT count(*) FROM transparency_reports), count(*), "
+        "count(DISTINCT (period_start, period_end)), min(period_start), max(period_end) "
+        "FROM le_request_counts_current").fetchone()
+    if not row or not row[0]:
+        return "no reports yet"
+    return (f"{row[0]} report(s), {row[1]:,} current figures over {row[2]} period(s) "
+            f"from {row[3]} to {row[4]}")

@@ -12,8 +12,8 @@ def test_built_in_defaults_are_polite() -> None:
     settings = load_settings()
     assert settings.http.delay_seconds >= 1.0
     assert settings.http.user_agent.startswith("ringwatch/0.1.0 (+")
-    assert settings.url_for("agency_map").startswith("https://www.google.com/maps/d/kml?")
-    assert "mid=1eYVDPh5itXq5acDT9b0BVeQwmESBa4cB" in settings.url_for("agency_map")
+    assert settings.map_url().startswith("https://www.google.com/maps/d/kml?")
+    assert "mid=1eYVDPh5itXq5acDT9b0BVeQwmESBa4cB" in settings.map_url()
     assert str(settings.db_path) == "ringwatch.duckdb"
 
 
@@ -25,7 +25,7 @@ def test_environment_overrides_the_file_and_arguments_override_both(
     settings = load_settings()
     assert settings.http.delay_seconds == 0.0  # from the file
     assert str(settings.db_path) == "/tmp/from-env.duckdb"
-    assert settings.url_for("agency_map") == "http://127.0.0.1:9/map.kml"
+    assert settings.map_url() == "http://127.0.0.1:9/map.kml"
     assert str(load_settings(db_path="x.duckdb").db_path) == "x.duckdb"
 
 

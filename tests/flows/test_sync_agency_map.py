@@ -27,7 +27,7 @@ SEED_QUARTERS = ("2024Q1", "2024Q2")
 
 
 def run_sync(db: Path, config: Path, **kwargs: object) -> dict:
-    from flows.sync import sync
+    from flows.sync_agency_map import sync_agency_map as sync
 
     return sync(db_path=str(db), config_path=str(config), **kwargs)
 
@@ -125,7 +125,7 @@ def test_from_file_loads_kmz_with_observed_at(tmp_path: Path, fast_config: Path)
 
 
 def test_deployment_runs_take_the_quarter_from_the_scheduled_time() -> None:
-    from flows.sync import choose_quarter, scheduled_start
+    from flows.steps import choose_quarter, scheduled_start
 
     scheduled = datetime(2025, 4, 1, 6, tzinfo=UTC)
     late_start = datetime(2025, 5, 20, tzinfo=UTC)  # the run started late: Q2 by the clock

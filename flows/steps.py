@@ -1,0 +1,95 @@
+"""Steps shared by the sync flows: keeping captures, choosing the quarter, retry policy."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from scrapers.errors import FetchError
+from scrapers.files import read_capture_file
+from scrapers.records import Capture
+from warehouse.captures import BlobStore, store_capture
+from warehouse.db import Warehouse
+from warehouse.quarters import Quarter, quarter_for
+from warehouse.runs import RunHandle
+
+
+@dataclass(frozen=True, slots=True)
+class SyncSummary:
+    """What one source's sync did, for the log, the CLI and the flow's return value."""
+
+    run_id: int
+    source: str
+    quarter: str
+    status: str  # loaded | unchanged | kept_existing
+    rows_loaded: int
+    detail: str
+    warnings: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        return f"{self.source} {self.quarter}: {self.detail}"
+
+
+def transient_only(task: Any, task_run: Any, state: Any) -> bool:
+    """Prefect retry condition: retry only a FetchError marked transient."""
+    try:
+        state.result()
+    except FetchError as exc:
+        return exc.transient
+    except Exception:
+        return False
+    return False
+
+
+def keep_captures(warehouse: Warehouse, run: RunHandle, captures: list[Capture], *,
+                  chained: bool = False) -> list[int]:
+    """Store captures (bytes once per sha256, a row each); return their ids in order.
+
+    With `chained`, each capture records the one before it as its parent (a NetworkLink).
+    """
+    store = BlobStore(warehouse.blob_root)
+    ids: list[int] = []
+    for capture in captures:
+        parent = ids[-1] if chained and ids else None
+        ids.append(store_capture(warehouse.con, store, capture, run_id=run.run_id, parent_capture_id=parent))
+    if ids:
+        run.capture_id = ids[-1]
+    return ids
+
+
+def keep_partial(warehouse: Warehouse, run: RunHandle, exc: FetchError) -> None:
+    """Whatever bytes a failed fetch got are kept as evidence before the error goes on."""
+    if isinstance(exc.partial, Capture):
+        keep_captures(warehouse, run, [exc.partial])
+
+
+@task(name="read-file", cache_policy=NO_CACHE)
+def read_and_keep(warehouse: Warehouse, run: RunHandle, source: str, path: str,
+                  observed_at: datetime | None) -> tuple[Capture, int]:
+    capture = read_capture_file(Path(path), source=source, observed_at=observed_at)
+    return capture, keep_captures(warehouse, run, [capture])[0]
+
+
+def choose_quarter(explicit: str | None, observed_at: datetime,
+                   scheduled_at: datetime | None = None) -> str:
+    """--quarter wins; a deployment's scheduled start time next; else the observation.
+
+    A scheduled run that starts late still records the quarter it was scheduled for.
+    """
+    if explicit:
+        return str(Quarter.parse(explicit))
+    return str(quarter_for(scheduled_at or observed_at))
+
+
+def scheduled_start() -> datetime | None:
+    """The flow run's scheduled start when a deployment started it, else None."""
+    from prefect.runtime import deployment, flow_run
+
+    if deployment.id is None:
+        return None
+    return flow_run.scheduled_start_time  # type: ignore[no-any-return]
