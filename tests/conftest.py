@@ -12,6 +12,7 @@ os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="ringwatch-prefect-home-")
 os.environ.pop("PREFECT_API_URL", None)
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 os.environ.setdefault("PREFECT_SERVER_LOGGING_LEVEL", "WARNING")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 for _name in ("RINGWATCH_DB", "RINGWATCH_CONFIG", "RINGWATCH_AGENCY_MAP_URL"):
     os.environ.pop(_name, None)
 

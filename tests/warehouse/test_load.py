@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -43,7 +44,7 @@ def dump(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
 
 def test_migrations_are_recorded_and_not_reapplied(con: duckdb.DuckDBPyConnection) -> None:
     versions = con.execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert versions == [(1, "001_agency_map.sql")]
+    assert versions == [(1, "001_agency_map.sql"), (2, "002_transparency.sql")]
     assert migrate(con) == []
 
 
@@ -181,3 +182,22 @@ def test_records_survive_a_load_select_round_trip(name: str, layer: str | None, 
     assert row == (name, layer, lat, active)
     assert con.execute("SELECT value_text FROM agency_snapshot_fields").fetchone() == (field_value,)
     con.close()
+
+
+def test_an_edited_migration_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from scrapers.errors import WarehouseError
+    from warehouse import db
+
+    path = tmp_path / "r.duckdb"
+    connect(path).close()
+    original = db.sql_files
+
+    def edited(folder: str) -> list[db.SqlFile]:
+        files = original(folder)
+        if folder == "migrations":
+            files[0] = db.SqlFile(files[0].name, files[0].text + "\n-- edited")
+        return files
+
+    monkeypatch.setattr(db, "sql_files", edited)
+    with pytest.raises(WarehouseError, match="changed after it was applied"):
+        connect(path)
