@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any, TypeVar
@@ -132,6 +133,119 @@ def sync(source: str, quarter: str | None, force: bool, from_file: str | None,
     _print_outcomes(outcomes)
 
 
+@cli.command()
+@click.option("--since", type=QuarterType(), required=True, help="First quarter to fill (inclusive).")
+@click.option("--until", type=QuarterType(), required=True, help="Last quarter to fill (inclusive).")
+@click.option("--source", type=click.Choice(["all", "agency_map", "transparency"]), default="all",
+              show_default=True, help="Which source to backfill.")
+@click.option("--dry-run", is_flag=True, help="Only print the plan: quarter -> archived capture, or why none.")
+@click.option("--force", is_flag=True, help="Load archived snapshots even when the drop gate refuses them.")
+@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs.")
+@_db_option
+@_config_option
+@_reports_errors
+def backfill(since: str, until: str, source: str, dry_run: bool, force: bool, verbose: bool,
+             db_path: str | None, config_path: str | None) -> None:
+    """Fill past quarters from the Internet Archive's Wayback Machine.
+
+    Asks the archive's CDX index once per source URL, takes for each quarter the capture
+    nearest the quarter's last day (within [wayback] window_days, default 45), and loads it
+    through the same parse and checks as a live sync (origin 'wayback'). Idempotent and
+    resumable: a rerun fetches nothing it already has. Never replaces a snapshot with one
+    farther from the quarter's end. RINGWATCH_WAYBACK_URL points it at another archive.
+    """
+    _quiet_prefect(verbose)
+    from flows import backfill as backfill_module
+
+    quarters = len(range(_index(since), _index(until) + 1)) * (2 if source == "all" else 1)
+    with click.progressbar(length=max(quarters, 1), label="backfill", file=sys.stderr,
+                           show_pos=True) as bar:
+        def advance(done: int, total: int, label: str) -> None:
+            bar.label = f"backfill {label}"
+            bar.update(done - bar.pos)
+
+        if not dry_run:
+            backfill_module.progress_listeners.append(advance)
+        try:
+            outcomes = backfill_module.backfill(since=since, until=until, source=source, dry_run=dry_run,
+                                                force=force, db_path=db_path, config_path=config_path)
+        finally:
+            if advance in backfill_module.progress_listeners:
+                backfill_module.progress_listeners.remove(advance)
+    from flows.output import render
+
+    columns = ["source", "quarter", "status", "archived_at", "reason" if not dry_run else "url"]
+    rows = [[o["source"], o["quarter"], o["status"], o["archived_at"], o["reason"] if not dry_run else
+             (o["url"] or o["reason"])] for o in outcomes]
+    click.echo(render(columns, rows, "table"), nl=False)
+    counts = {s: sum(o["status"] == s for o in outcomes) for s in ("filled", "skipped", "kept_nearer", "missing")}
+    if not dry_run:
+        click.echo(", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items()))
+
+
+def _index(label: str) -> int:
+    q = Quarter.parse(label)
+    return q.year * 4 + q.number
+
+
+@cli.command(name="import-atlas")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--observed-at", type=MomentType(), default=None,
+              help="When the export was taken [default: the YYYYMMDD stamp in the file name].")
+@click.option("--force", is_flag=True, help="Load even when the drop gate refuses the snapshot.")
+@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs.")
+@_db_option
+@_config_option
+@_reports_errors
+def import_atlas(path: str, observed_at: datetime | None, force: bool, verbose: bool,
+                 db_path: str | None, config_path: str | None) -> None:
+    """Load an EFF Atlas of Surveillance CSV export as a past agency-map snapshot.
+
+    Keeps the Ring rows (Technology "Ring/Neighbors Partnership"), maps Agency, City, State,
+    Type of LEA and Link 1 Date to the snapshot's fields, and loads it as the quarter of the
+    export date (origin 'atlas'). Duplicate agencies are merged and reported.
+    """
+    _quiet_prefect(verbose)
+    from flows.import_atlas import import_atlas as import_flow
+
+    summary = import_flow(path=path, observed_at=observed_at, force=force, db_path=db_path,
+                          config_path=config_path)
+    click.echo(f"{summary['source']} {summary['quarter']}: {summary['detail']}")
+    for warning in summary["warnings"]:
+        click.echo(f"warning: {warning}", err=True)
+
+
+@cli.command()
+@click.option("--source", type=click.Choice(["all", "agency_map", "transparency"]), default="all",
+              show_default=True, help="Which source to reparse.")
+@click.option("--quarter", type=QuarterType(), default=None, help="Only this quarter's agency-map snapshot.")
+@click.option("--force", is_flag=True, help="Reload even when the drop gate refuses the new parse.")
+@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs.")
+@_db_option
+@_config_option
+@_reports_errors
+def reparse(source: str, quarter: str | None, force: bool, verbose: bool, db_path: str | None,
+            config_path: str | None) -> None:
+    """Re-run today's parsers on the stored raw captures and reload their snapshots.
+
+    No network: the way to repair history after a parser fix. Exits 1 if any capture fails.
+    """
+    _quiet_prefect(verbose)
+    from flows.reparse import reparse as reparse_flow
+
+    outcomes = reparse_flow(source=source, quarter=quarter, force=force, db_path=db_path, config_path=config_path)
+    for o in outcomes:
+        where = f"{o['source']} {o['quarter']}" if o["quarter"] else o["source"]
+        if o["error"]:
+            click.echo(f"Error: {where}: {o['error']}", err=True)
+        else:
+            click.echo(f"{where}: reloaded {o['rows']:,} rows")
+    if not outcomes:
+        click.echo("nothing to reparse: no snapshots held.")
+    if any(o["error"] for o in outcomes):
+        raise SystemExit(1)
+
+
 def _source_of_file(path: str) -> str:
     """--from-file without --source: a KML/KMZ is the agency map, an HTML page a report."""
     suffix = path.lower().rsplit(".", 1)[-1]
@@ -180,7 +294,11 @@ def query(sql: str, fmt: str, db_path: str | None, config_path: str | None) -> N
 @_config_option
 @_reports_errors
 def status(db_path: str | None, config_path: str | None) -> None:
-    """Per source: last success, last attempt and its error, quarters held."""
+    """Per source: last live sync, last other load, last attempt and its error, quarters held.
+
+    Backfills, Atlas imports and reparses show as "other loads": they never count as a
+    live sync.
+    """
     from flows.output import render_status
     from flows.settings import load_settings
     from warehouse.read import source_status

@@ -71,16 +71,18 @@ def render_status(db_path: Path, statuses: Sequence[SourceStatus]) -> str:
             continue
         success = (f"{s.last_success_at:%Y-%m-%d %H:%M} UTC ({s.last_success_quarter})"
                    if s.last_success_at else "never")
-        lines.append(f"  last success:  {success}")
-        lines.append(f"  last attempt:  {s.last_attempt_at:%Y-%m-%d %H:%M} UTC, "
+        lines.append(f"  last live sync: {success}")
+        if s.last_other_load:
+            lines.append(f"  last other load: {s.last_other_load}")
+        lines.append(f"  last attempt:   {s.last_attempt_at:%Y-%m-%d %H:%M} UTC, "
                      f"{s.last_attempt_status}")
         if s.last_attempt_error:
-            lines.append(f"  its error:     {s.last_attempt_error}")
+            lines.append(f"  its error:      {s.last_attempt_error}")
         if s.holdings is not None:
-            lines.append(f"  holds:         {s.holdings}")
+            lines.append(f"  holds:          {s.holdings}")
             continue
         held = ", ".join(s.quarters) if s.quarters else "none"
-        lines.append(f"  quarters held: {len(s.quarters)} ({held})")
+        lines.append(f"  quarters held:  {len(s.quarters)} ({held})")
         if s.latest_rows is not None:
             lines.append(f"  latest snapshot: {s.latest_rows:,} rows")
     return "\n".join(lines)

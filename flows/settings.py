@@ -18,6 +18,16 @@ ENV_CONFIG = "RINGWATCH_CONFIG"
 ENV_MAP_URL = "RINGWATCH_AGENCY_MAP_URL"
 ENV_REPORT_URLS = "RINGWATCH_TRANSPARENCY_URLS"
 ENV_INDEX_URLS = "RINGWATCH_TRANSPARENCY_INDEX_URLS"
+ENV_WAYBACK = "RINGWATCH_WAYBACK_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class WaybackSettings:
+    """The Internet Archive, for backfills."""
+
+    base_url: str = "https://web.archive.org"
+    window_days: int = 45
+    cdx_max_age_hours: float = 24.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,6 +52,7 @@ class Settings:
     gates: GatePolicy
     agency_map_url: str = ""
     transparency: TransparencySources = field(default_factory=TransparencySources)
+    wayback: WaybackSettings = field(default_factory=WaybackSettings)
     config_file: str = "(built-in)"
 
     def map_url(self) -> str:
@@ -84,6 +95,7 @@ def load_settings(config_path: str | Path | None = None, *,
         if "required_fields" in gates_raw:
             gates_raw["required_fields"] = tuple(gates_raw["required_fields"])
         gates = _record(GatePolicy, gates_raw, name, "gates")
+        wayback = _record(WaybackSettings, raw.get("wayback", {}), name, "wayback")
     except TypeError as exc:
         raise ConfigError(f"{name}: {exc}") from None
     sources = raw.get("sources", {})
@@ -91,13 +103,15 @@ def load_settings(config_path: str | Path | None = None, *,
     table = sources.get("transparency", {})
     reports = _url_list(os.environ.get(ENV_REPORT_URLS)) or tuple(table.get("report_urls", ()))
     indexes = _url_list(os.environ.get(ENV_INDEX_URLS)) or tuple(table.get("index_urls", ()))
-    for url in (map_url, *reports, *indexes):
+    if os.environ.get(ENV_WAYBACK):
+        wayback = WaybackSettings(os.environ[ENV_WAYBACK], wayback.window_days, wayback.cdx_max_age_hours)
+    for url in (map_url, *reports, *indexes, wayback.base_url):
         if url:
             check_scheme(url, context=f"config {name}")
     db = db_path or os.environ.get(ENV_DB) or raw.get("warehouse", {}).get("path",
                                                                             "ringwatch.duckdb")
     return Settings(db_path=Path(db), http=http, flow=flow, gates=gates, agency_map_url=map_url,
-                    transparency=TransparencySources(reports, indexes), config_file=name)
+                    transparency=TransparencySources(reports, indexes), wayback=wayback, config_file=name)
 
 
 def _url_list(value: str | None) -> tuple[str, ...]:

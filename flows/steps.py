@@ -47,15 +47,16 @@ def transient_only(task: Any, task_run: Any, state: Any) -> bool:
 
 
 def keep_captures(warehouse: Warehouse, run: RunHandle, captures: list[Capture], *,
-                  chained: bool = False) -> list[int]:
+                  chained: bool = False, parent: int | None = None) -> list[int]:
     """Store captures (bytes once per sha256, a row each); return their ids in order.
 
-    With `chained`, each capture records the one before it as its parent (a NetworkLink).
+    With `chained`, each capture records the one before it as its parent (a NetworkLink);
+    `parent` is the first one's parent.
     """
     store = BlobStore(warehouse.blob_root)
     ids: list[int] = []
     for capture in captures:
-        parent = ids[-1] if chained and ids else None
+        parent = ids[-1] if chained and ids else parent if not ids else None
         ids.append(store_capture(warehouse.con, store, capture, run_id=run.run_id, parent_capture_id=parent))
     if ids:
         run.capture_id = ids[-1]

@@ -14,7 +14,8 @@ from scrapers.records import Capture
 FILE_STATUS = 0
 
 
-def read_capture_file(path: Path, *, source: str, observed_at: datetime | None) -> Capture:
+def read_capture_file(path: Path, *, source: str, observed_at: datetime | None,
+                      origin: str = "file") -> Capture:
     """Read `path`; the observation time is `observed_at`, else the file's modification time."""
     try:
         body = path.read_bytes()
@@ -28,5 +29,5 @@ def read_capture_file(path: Path, *, source: str, observed_at: datetime | None) 
         http_status=FILE_STATUS,
         content_type=None,
         body=body,
-        origin="file",
+        origin=origin,
     )

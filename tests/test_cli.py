@@ -57,7 +57,8 @@ def test_sync_from_file_then_query_and_status(tmp_path: Path, fast_config: Path)
     assert as_csv == "name\nPolicía Municipal de San Juan\n"
 
     status = invoke("status", "--db", db).output
-    assert "quarters held: 1 (2023Q4)" in status and "latest snapshot: 8 rows" in status
+    assert "quarters held:  1 (2023Q4)" in status and "latest snapshot: 8 rows" in status
+    assert "last live sync: never" in status and "last other load:" in status and ", file (2023Q4)" in status
 
 
 @pytest.mark.usefixtures("prefect_server")
@@ -73,7 +74,7 @@ def test_a_failed_sync_exits_1_with_one_error_line_and_shows_in_status(tmp_path:
     assert len(errors) == 1
     assert "agency_map:" in errors[0] and "signin.kml" in errors[0] and "HTML page" in errors[0]
     status = invoke("status", "--db", db).output
-    assert "last success:  never" in status and "failed" in status and "HTML page" in status
+    assert "last live sync: never" in status and "failed" in status and "HTML page" in status
 
 
 def test_query_is_read_only(tmp_path: Path) -> None:

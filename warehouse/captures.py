@@ -111,3 +111,29 @@ def previous_responses(
             last_modified=last_modified,
         )
     return found
+
+
+def load_capture(con: duckdb.DuckDBPyConnection, store: BlobStore, capture_id: int) -> Capture:
+    """A stored capture with its bytes, as it was when fetched: what `reparse` re-reads."""
+    row = con.execute(
+        "SELECT source, url, fetched_at, http_status, content_type, sha256, origin, etag, last_modified, complete "
+        "FROM captures WHERE capture_id = ?", [capture_id]).fetchone()
+    if row is None:
+        raise WarehouseError(f"capture {capture_id} is not in the database.")
+    source, url, fetched_at, status, content_type, sha256, origin, etag, modified, complete = row
+    return Capture(source=source, url=url, fetched_at=fetched_at, http_status=status, content_type=content_type,
+                   body=store.get(sha256), origin=origin, etag=etag, last_modified=modified, complete=complete)
+
+
+def snapshot_captures(con: duckdb.DuckDBPyConnection, source: str, quarter: str | None) -> list[tuple[str, int]]:
+    """(quarter, capture_id) of every snapshot held, or of one quarter."""
+    return [(str(q), int(c)) for q, c in con.execute(
+        "SELECT quarter, capture_id FROM snapshots WHERE source = ? AND (? IS NULL OR quarter = ?) ORDER BY quarter",
+        [source, quarter, quarter]).fetchall()]
+
+
+def report_captures(con: duckdb.DuckDBPyConnection) -> list[int]:
+    """Every capture that figures were read from, oldest first."""
+    return [int(r[0]) for r in con.execute(
+        "SELECT capture_id FROM le_request_counts GROUP BY capture_id ORDER BY min(observed_at), capture_id"
+    ).fetchall()]

@@ -16,6 +16,7 @@ import duckdb
 
 from scrapers.normalize import as_utc
 from scrapers.records import ReportPage
+from scrapers.wayback import original_url
 
 _INSERT_FIGURES = """
 INSERT INTO le_request_counts
@@ -56,8 +57,9 @@ class ReportLoad:
 
 
 def report_id_for(url: str) -> str:
-    """t- and a hash of the URL without query or fragment, scheme and host case-folded."""
-    parts = urlsplit(url)
+    """t- and a hash of the URL without query or fragment, scheme and host case-folded; an
+    archived copy (Wayback id_ URL) is the same report as the page it holds."""
+    parts = urlsplit(original_url(url))
     canonical = urlunsplit((parts.scheme.lower(), parts.netloc.lower(), parts.path.rstrip("/") or "/", "", ""))
     return "t-" + hashlib.sha256(canonical.encode("utf-8")).hexdigest()[:16]
 
@@ -75,13 +77,18 @@ def current_figure_counts(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
     return {str(r[0]): int(r[1]) for r in rows}
 
 
-def load_reports(con: duckdb.DuckDBPyConnection, reports: list[ParsedReport]) -> list[ReportLoad]:
-    """Write every report in one transaction; all or nothing."""
+def load_reports(con: duckdb.DuckDBPyConnection, reports: list[ParsedReport], *,
+                 replace_capture: bool = False) -> list[ReportLoad]:
+    """Write every report in one transaction; all or nothing.
+
+    With `replace_capture` (a reparse) each capture's figures are rewritten whatever the
+    latest observation holds.
+    """
     results: list[ReportLoad] = []
     con.begin()
     try:
         for report in reports:
-            results.append(_load_one(con, report))
+            results.append(_load_one(con, report, replace_capture=replace_capture))
         con.commit()
     except BaseException:
         con.rollback()
@@ -89,16 +96,16 @@ def load_reports(con: duckdb.DuckDBPyConnection, reports: list[ParsedReport]) ->
     return results
 
 
-def _load_one(con: duckdb.DuckDBPyConnection, report: ParsedReport) -> ReportLoad:
+def _load_one(con: duckdb.DuckDBPyConnection, report: ParsedReport, *, replace_capture: bool) -> ReportLoad:
     page = report.page
     report_id = report_id_for(page.url)
     latest = set(con.execute(_LATEST_FIGURES, {"report_id": report_id}).fetchall())
     figures_now = {(f.period.start, f.period.end, f.country, f.request_type, f.outcome, f.value, f.low, f.high)
                    for f in page.figures}
-    if latest == figures_now:
+    if latest == figures_now and not replace_capture:
         return ReportLoad(report_id, page.url, "unchanged", 0)
     con.execute("INSERT OR REPLACE INTO transparency_reports VALUES (?, ?, ?, ?, ?)",
-                [report_id, page.url, page.title, page.published_on, report.capture_id])
+                [report_id, original_url(page.url), page.title, page.published_on, report.capture_id])
     con.execute("DELETE FROM le_request_counts WHERE capture_id = ?", [report.capture_id])
     figures = page.figures
     n = len(figures)

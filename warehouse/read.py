@@ -58,6 +58,7 @@ class SourceStatus:
     quarters: tuple[str, ...]
     latest_rows: int | None
     holdings: str | None = None  # what the source's own tables hold, in a few words
+    last_other_load: str | None = None  # the last file, atlas, wayback or reparse load
 
 
 def source_status(db_path: Path) -> list[SourceStatus]:
@@ -69,8 +70,13 @@ def source_status(db_path: Path) -> list[SourceStatus]:
 
 
 def _status_of(con: duckdb.DuckDBPyConnection, source: str) -> SourceStatus:
+    # Backfills, imports and reparses load history; they must not look like a fresh sync.
     success = con.execute(
-        "SELECT finished_at, quarter FROM sync_runs WHERE source = ? "
+        "SELECT finished_at, quarter FROM sync_runs WHERE source = ? AND mode = 'live' "
+        "AND status IN ('success', 'unchanged') ORDER BY run_id DESC LIMIT 1", [source],
+    ).fetchone()
+    other = con.execute(
+        "SELECT finished_at, mode, quarter FROM sync_runs WHERE source = ? AND mode <> 'live' "
         "AND status IN ('success', 'unchanged') ORDER BY run_id DESC LIMIT 1", [source],
     ).fetchone()
     attempt = con.execute(
@@ -90,6 +96,7 @@ def _status_of(con: duckdb.DuckDBPyConnection, source: str) -> SourceStatus:
         quarters=tuple(q for q, _ in held),
         latest_rows=held[-1][1] if held else None,
         holdings=_holdings(con, source),
+        last_other_load=f"{other[0]:%Y-%m-%d %H:%M} UTC, {other[1]} ({other[2]})" if other else None,
     )
 
 

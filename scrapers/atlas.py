@@ -1,0 +1,87 @@
+"""EFF Atlas of Surveillance CSV exports: the Ring rows as agency-map snapshots of the past.
+
+Written against the real 2020-10-07 export (shared/research/data/aos_ring_neighbors_20201007.csv):
+columns `AOSNUMBER, City, County, State, Agency, Type of LEA, Summary, Type of Juris, Technology,
+Vendor, Link 1, ..., Link 1 Date, ...`; later exports add `NEWAOSNUMBER (ORI9)`, `TECH ABV` and
+`Other Links`. Ring rows have Technology "Ring/Neighbors Partnership"; Link 1 Date is Ring's
+Active Date, as M/D/YY or M/D/YYYY, sometimes empty.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import UTC, datetime
+
+from scrapers.errors import ParseError
+from scrapers.normalize import agency_id_for, classify_agency, clean_text, normalize_state, parse_active_date
+from scrapers.records import Agency
+
+SOURCE = "agency_map"  # an Atlas export is a past observation of the same map
+REQUIRED_COLUMNS = ("Agency", "City", "State", "Technology", "Link 1 Date")
+RING_TECHNOLOGY = "ring/neighbors partnership"
+_STAMP = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
+
+
+def observed_at_from_name(file_name: str) -> datetime | None:
+    """The export date in names like `Atlas of Surveillance-20201007.csv`, as UTC midnight."""
+    m = _STAMP.search(file_name)
+    return datetime(int(m[1]), int(m[2]), int(m[3]), tzinfo=UTC) if m else None
+
+
+def parse_atlas_csv(data: bytes, *, source_url: str) -> list[Agency]:
+    """The Ring rows of an Atlas export as agencies, in file order.
+
+    "Type of LEA" (Police, Sheriff, Constables, District Attorney, ...) is kept as the layer
+    and decides the agency type when it names one. Rows with other technologies are skipped.
+    """
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("cp1252")
+    reader = csv.DictReader(io.StringIO(text))
+    header = [h.strip() for h in (reader.fieldnames or [])]
+    missing = [c for c in REQUIRED_COLUMNS if c not in header]
+    if missing:
+        raise ParseError(
+            f"atlas: {source_url} lacks the column(s) {', '.join(missing)}; expected an Atlas of "
+            f"Surveillance CSV export (found: {', '.join(header[:8]) or 'no header'}).",
+            url=source_url, expected="Atlas of Surveillance CSV columns",
+        )
+    agencies: list[Agency] = []
+    for line_number, raw in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "") for k, v in raw.items()}
+        if row.get("Technology", "").strip().lower() != RING_TECHNOLOGY:
+            continue
+        agencies.append(_agency(row, position=len(agencies), line=line_number, url=source_url))
+    return agencies
+
+
+def _agency(row: dict[str, str], *, position: int, line: int, url: str) -> Agency:
+    name = clean_text(row.get("Agency"))
+    city = clean_text(row.get("City")) or None
+    state = normalize_state(row.get("State"))
+    lea_type = clean_text(row.get("Type of LEA")) or None
+    try:
+        active_date = parse_active_date(row.get("Link 1 Date"))
+    except ValueError as exc:
+        raise ParseError(f"atlas: {url} line {line} ({name!r}): {exc}.", url=url,
+                         expected="Link 1 Date as M/D/YY or M/D/YYYY") from exc
+    agency_type, basis = classify_agency(name, lea_type)
+    return Agency(
+        agency_id=agency_id_for(profile_url=None, name=name, city=city, state=state),
+        name=name,
+        agency_type=agency_type,
+        type_basis=basis,
+        layer=lea_type,
+        address=", ".join(p for p in (city, row.get("State", "").strip()) if p) or None,
+        city=city,
+        state=state,
+        active_date=active_date,
+        latitude=None,
+        longitude=None,
+        profile_url=None,
+        data_fields=tuple((k, clean_text(row[k])) for k in ("AOSNUMBER", "County") if clean_text(row.get(k))),
+        position=position,
+    )
