@@ -303,3 +303,13 @@ def test_transparency_backfill_keeps_restated_figures_and_publishes_progress(tmp
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["backfill-progress"])))
     assert artifacts and max(a.data for a in artifacts) == 100.0
+
+
+def test_backfill_flow_loads_from_its_entrypoint_with_its_parameters() -> None:
+    from prefect.flows import load_flow_from_entrypoint
+
+    loaded = load_flow_from_entrypoint("flows/backfill.py:backfill")
+    assert loaded.name == "backfill"
+    properties = loaded.parameters.properties
+    assert {"since", "until", "source", "dry_run"} <= set(properties)
+    assert loaded.parameters.required == ["since", "until"]
