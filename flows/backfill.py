@@ -120,26 +120,36 @@ def _window(settings: Settings, quarters: list[Quarter]) -> tuple[datetime, date
     return start, end
 
 
-def _resolve_link(archive: Archive, capture: Capture, snapshot: ArchivedCapture,
-                  run: RunHandle, parent_id: int | None) -> tuple[Capture, int | None]:
-    """A wrapper KML's NetworkLink target, read from the archive nearest the wrapper's time."""
-    links = read_kml(capture.body, url=capture.url, links_only=True).network_links
-    if not links:
-        return capture, parent_id
-    target = urljoin(snapshot.original, links[0])
-    window = timedelta(days=archive.settings.wayback.window_days)
-    rows = archive.cdx(cdx_query_url(archive.base, target, since=snapshot.moment - window,
-                                     until=snapshot.moment + window), source="agency_map")
-    if not rows:
-        raise ParseError(f"agency_map: the wrapper archived at {snapshot.timestamp} links to {target}, "
-                         f"which the archive does not hold within {window.days} days.",
-                         url=capture.url, expected="an archived NetworkLink target")
-    nearest = min(rows, key=lambda r: (abs(r.moment - snapshot.moment), -r.moment.timestamp()))
-    return archive.raw(nearest, source="agency_map", parent=parent_id)
+class LinkTargets:
+    """Archived captures of NetworkLink targets, asked of the CDX index once per target URL
+    over the whole backfill range (not once per quarter)."""
+
+    def __init__(self, since: datetime, until: datetime) -> None:
+        self.since, self.until = since, until
+        self.rows: dict[str, list[ArchivedCapture]] = {}
+
+    def resolve(self, archive: Archive, capture: Capture, snapshot: ArchivedCapture,
+                parent_id: int | None) -> tuple[Capture, int | None]:
+        """A wrapper KML's NetworkLink target, read from the archive nearest the wrapper's time."""
+        links = read_kml(capture.body, url=capture.url, links_only=True).network_links
+        if not links:
+            return capture, parent_id
+        target = urljoin(snapshot.original, links[0])
+        if target not in self.rows:
+            self.rows[target] = archive.cdx(cdx_query_url(archive.base, target, since=self.since,
+                                                          until=self.until), source="agency_map")
+        window = timedelta(days=archive.settings.wayback.window_days)
+        near = [r for r in self.rows[target] if abs(r.moment - snapshot.moment) <= window]
+        if not near:
+            raise ParseError(f"agency_map: the wrapper archived at {snapshot.timestamp} links to {target}, "
+                             f"which the archive does not hold within {window.days} days of it.",
+                             url=capture.url, expected="an archived NetworkLink target")
+        nearest = min(near, key=lambda r: (abs(r.moment - snapshot.moment), -r.moment.timestamp()))
+        return archive.raw(nearest, source="agency_map", parent=parent_id)
 
 
 def _agency_quarter(settings: Settings, wh: Warehouse, rows: list[ArchivedCapture], quarter: Quarter,
-                    *, force: bool, flow_run_id: str | None) -> QuarterOutcome:
+                    *, targets: LinkTargets, force: bool, flow_run_id: str | None) -> QuarterOutcome:
     """Fill one quarter, trying the next-nearest capture when one cannot be read."""
     failed: dict[str, str] = {}
     window = settings.wayback.window_days
@@ -150,7 +160,7 @@ def _agency_quarter(settings: Settings, wh: Warehouse, rows: list[ArchivedCaptur
                 run.quarter = str(quarter)
                 archive = Archive(settings, wh, run)
                 capture, capture_id = archive.raw(snapshot, source="agency_map")
-                capture, capture_id = _resolve_link(archive, capture, snapshot, run, capture_id)
+                capture, capture_id = targets.resolve(archive, capture, snapshot, capture_id)
                 run.capture_id = capture_id
                 assert capture_id is not None
                 if snapshot_capture_sha(wh.con, "agency_map", str(quarter)) == capture.sha256:
@@ -189,8 +199,10 @@ def _backfill_agency_map(settings: Settings, wh: Warehouse | None, quarters: lis
                                p.capture.raw_url(settings.wayback.base_url) if p.capture else None, p.reason)
                 for p in plan]
     outcomes = []
+    targets = LinkTargets(since, until)
     for quarter in quarters:
-        outcomes.append(_agency_quarter(settings, wh, rows, quarter, force=force, flow_run_id=flow_run_id))
+        outcomes.append(_agency_quarter(settings, wh, rows, quarter, targets=targets, force=force,
+                                        flow_run_id=flow_run_id))
         tick(f"agency_map {quarter}")
     return outcomes
 

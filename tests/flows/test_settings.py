@@ -50,3 +50,10 @@ def test_non_http_source_urls_are_refused(monkeypatch: pytest.MonkeyPatch, url: 
     monkeypatch.setenv("RINGWATCH_AGENCY_MAP_URL", url)
     with pytest.raises(FetchError, match="only http and https"):
         load_settings()
+
+
+def test_wayback_base_url_comes_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert load_settings().wayback.base_url == "https://web.archive.org"
+    monkeypatch.setenv("RINGWATCH_WAYBACK_URL", "http://127.0.0.1:8080")
+    settings = load_settings()
+    assert settings.wayback.base_url == "http://127.0.0.1:8080" and settings.wayback.window_days == 45
