@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.settings import load_settings
-from flows.steps import SyncSummary, keep_captures
+from flows.steps import SyncSummary, keep_captures, log_summary
 from flows.sync_agency_map import load, validate
 from scrapers.atlas import observed_at_from_name, parse_atlas_csv
 from scrapers.errors import ConfigError
@@ -59,5 +58,4 @@ def import_atlas(path: str, observed_at: datetime | None = None, force: bool = F
     summary = SyncSummary(run_id=run.run_id, source="atlas", quarter=run.quarter, status=result.status,
                           rows_loaded=result.rows_loaded, detail=detail,
                           warnings=tuple(w.detail for w in snapshot.warnings))
-    get_run_logger().info(summary.line())
-    return asdict(summary)
+    return log_summary(summary)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -33,6 +33,23 @@ class SyncSummary:
 
     def line(self) -> str:
         return f"{self.source} {self.quarter}: {self.detail}"
+
+
+def with_fetch_retries(fetch_task: Any, settings: Any) -> Any:
+    """The fetch task with Prefect's later retries from [flow] in the config."""
+    return fetch_task.with_options(retries=settings.flow.fetch_retries,
+                                   retry_delay_seconds=settings.flow.fetch_retry_delay_seconds)
+
+
+def log_summary(summary: SyncSummary) -> dict[str, Any]:
+    """Put the summary in the flow run's log and return it as the flow's result."""
+    from prefect import get_run_logger
+
+    logger = get_run_logger()
+    logger.info(summary.line())
+    for warning in summary.warnings:
+        logger.warning(warning)
+    return asdict(summary)
 
 
 def transient_only(task: Any, task_run: Any, state: Any) -> bool:

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.settings import Settings, load_settings
@@ -15,9 +14,11 @@ from flows.steps import (
     choose_quarter,
     keep_captures,
     keep_partial,
+    log_summary,
     read_and_keep,
     scheduled_start,
     transient_only,
+    with_fetch_retries,
 )
 from scrapers.agency_map import SOURCE, fetch_agency_map, parse_agency_map
 from scrapers.errors import FetchError
@@ -81,8 +82,7 @@ def sync_agency_map(
 
     settings = load_settings(config_path, db_path=db_path)
     url = from_file or settings.map_url()
-    fetch_with_retries = fetch.with_options(retries=settings.flow.fetch_retries,
-                                            retry_delay_seconds=settings.flow.fetch_retry_delay_seconds)
+    fetch_with_retries = with_fetch_retries(fetch, settings)
     with Warehouse.open(settings.db_path) as wh, recorded_run(
         wh.con, source=SOURCE, mode="file" if from_file else "live", flow_run_id=flow_run.id, url=url,
     ) as run:
@@ -105,8 +105,4 @@ def sync_agency_map(
     summary = SyncSummary(run_id=run.run_id, source=SOURCE, quarter=run.quarter, status=result.status,
                           rows_loaded=result.rows_loaded, detail=detail,
                           warnings=tuple(w.detail for w in snapshot.warnings))
-    logger = get_run_logger()
-    logger.info(summary.line())
-    for warning in summary.warnings:
-        logger.warning(warning)
-    return asdict(summary)
+    return log_summary(summary)

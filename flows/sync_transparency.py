@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
-from prefect import flow, get_run_logger, task
+from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.settings import Settings, load_settings
@@ -15,9 +14,11 @@ from flows.steps import (
     choose_quarter,
     keep_captures,
     keep_partial,
+    log_summary,
     read_and_keep,
     scheduled_start,
     transient_only,
+    with_fetch_retries,
 )
 from scrapers.errors import FetchError
 from scrapers.http import PoliteClient
@@ -85,8 +86,7 @@ def sync_transparency(
     from prefect.runtime import flow_run
 
     settings = load_settings(config_path, db_path=db_path)
-    fetch_with_retries = fetch.with_options(retries=settings.flow.fetch_retries,
-                                            retry_delay_seconds=settings.flow.fetch_retry_delay_seconds)
+    fetch_with_retries = with_fetch_retries(fetch, settings)
     first_url = from_file or ", ".join(settings.transparency_sources().report_urls
                                        or settings.transparency_sources().index_urls)
     with Warehouse.open(settings.db_path) as wh, recorded_run(
@@ -111,8 +111,4 @@ def sync_transparency(
     summary = SyncSummary(run_id=run.run_id, source=SOURCE, quarter=run.quarter,
                           status="loaded" if status == "success" else "unchanged", rows_loaded=loaded,
                           detail=detail, warnings=tuple(w.detail for w in warnings))
-    logger = get_run_logger()
-    logger.info(summary.line())
-    for warning in summary.warnings:
-        logger.warning(warning)
-    return asdict(summary)
+    return log_summary(summary)
