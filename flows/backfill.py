@@ -17,7 +17,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 from prefect import flow, get_run_logger
 
 from flows.settings import Settings, load_settings
-from flows.steps import keep_captures
+from flows.steps import keep_captures, open_warehouse
 from flows.sync_agency_map import load as load_agency_map
 from flows.sync_agency_map import parse as parse_agency_map_task
 from flows.sync_agency_map import validate as validate_agency_map
@@ -303,7 +303,7 @@ def backfill(
             outcomes += steps[name](settings, None, quarters, force=force, dry_run=True, flow_run_id=None,
                                     tick=tick)
     else:
-        with Warehouse.open(settings.db_path) as wh:
+        with open_warehouse(settings) as wh:
             for name in selected:
                 outcomes += steps[name](settings, wh, quarters, force=force, dry_run=False,
                                         flow_run_id=flow_run.id, tick=tick)

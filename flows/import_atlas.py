@@ -10,13 +10,12 @@ from prefect import flow, task
 from prefect.cache_policies import NO_CACHE
 
 from flows.settings import load_settings
-from flows.steps import SyncSummary, keep_captures, log_summary
+from flows.steps import SyncSummary, keep_captures, log_summary, open_warehouse
 from flows.sync_agency_map import load, validate
 from scrapers.atlas import observed_at_from_name, parse_atlas_csv
 from scrapers.errors import ConfigError
 from scrapers.files import read_capture_file
 from scrapers.records import Agency, Capture
-from warehouse.db import Warehouse
 from warehouse.quarters import quarter_for
 from warehouse.runs import finish_run, recorded_run
 
@@ -39,7 +38,7 @@ def import_atlas(path: str, observed_at: datetime | None = None, force: bool = F
     if when is None:
         raise ConfigError(f"atlas: cannot tell when {path} was exported: its name has no YYYYMMDD stamp; "
                           "pass --observed-at.")
-    with Warehouse.open(settings.db_path) as wh, recorded_run(
+    with open_warehouse(settings) as wh, recorded_run(
         wh.con, source=SOURCE, mode="atlas", flow_run_id=flow_run.id, url=path,
     ) as run:
         capture = read_capture_file(Path(path), source=SOURCE, observed_at=when, origin="atlas")

@@ -10,13 +10,13 @@ from typing import Any
 from prefect import flow, get_run_logger
 
 from flows.settings import load_settings
+from flows.steps import open_warehouse
 from flows.sync_agency_map import load, validate
 from scrapers.agency_map import parse_agency_map
 from scrapers.atlas import parse_atlas_csv
 from scrapers.errors import ConfigError, RingwatchError
 from scrapers.transparency import parse_report_page
 from warehouse.captures import BlobStore, load_capture, report_captures, snapshot_captures
-from warehouse.db import Warehouse
 from warehouse.load_transparency import ParsedReport, load_reports
 from warehouse.runs import finish_run, recorded_run
 
@@ -31,7 +31,7 @@ def reparse(source: str = "all", quarter: str | None = None, force: bool = False
         raise ConfigError(f"unknown source {source!r}; choose all, agency_map or transparency.")
     settings = load_settings(config_path, db_path=db_path)
     outcomes: list[dict[str, Any]] = []
-    with Warehouse.open(settings.db_path) as wh:
+    with open_warehouse(settings) as wh:
         store = BlobStore(wh.blob_root)
         if source in ("all", "agency_map"):
             for label, capture_id in snapshot_captures(wh.con, "agency_map", quarter):

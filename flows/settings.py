@@ -53,6 +53,7 @@ class Settings:
     agency_map_url: str = ""
     transparency: TransparencySources = field(default_factory=TransparencySources)
     wayback: WaybackSettings = field(default_factory=WaybackSettings)
+    lock_timeout_seconds: float = 600.0
     config_file: str = "(built-in)"
 
     def map_url(self) -> str:
@@ -108,10 +109,15 @@ def load_settings(config_path: str | Path | None = None, *,
     for url in (map_url, *reports, *indexes, wayback.base_url):
         if url:
             check_scheme(url, context=f"config {name}")
-    db = db_path or os.environ.get(ENV_DB) or raw.get("warehouse", {}).get("path",
-                                                                            "ringwatch.duckdb")
+    warehouse = raw.get("warehouse", {})
+    unknown = sorted(set(warehouse) - {"path", "lock_timeout_seconds"})
+    if unknown:
+        raise ConfigError(f"{name}: unknown key(s) {', '.join(unknown)} in [warehouse]; "
+                          "known keys: lock_timeout_seconds, path.")
+    db = db_path or os.environ.get(ENV_DB) or warehouse.get("path", "ringwatch.duckdb")
     return Settings(db_path=Path(db), http=http, flow=flow, gates=gates, agency_map_url=map_url,
-                    transparency=TransparencySources(reports, indexes), wayback=wayback, config_file=name)
+                    transparency=TransparencySources(reports, indexes), wayback=wayback,
+                    lock_timeout_seconds=float(warehouse.get("lock_timeout_seconds", 600.0)), config_file=name)
 
 
 def _url_list(value: str | None) -> tuple[str, ...]:

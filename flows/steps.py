@@ -35,6 +35,11 @@ class SyncSummary:
         return f"{self.source} {self.quarter}: {self.detail}"
 
 
+def open_warehouse(settings: Any) -> Warehouse:
+    """The database, once the writer lock is ours (waiting up to the configured time)."""
+    return Warehouse.open(settings.db_path, lock_timeout_seconds=settings.lock_timeout_seconds)
+
+
 def with_fetch_retries(fetch_task: Any, settings: Any) -> Any:
     """The fetch task with Prefect's later retries from [flow] in the config."""
     return fetch_task.with_options(retries=settings.flow.fetch_retries,

@@ -15,6 +15,7 @@ from flows.steps import (
     keep_captures,
     keep_partial,
     log_summary,
+    open_warehouse,
     read_and_keep,
     scheduled_start,
     transient_only,
@@ -83,7 +84,7 @@ def sync_agency_map(
     settings = load_settings(config_path, db_path=db_path)
     url = from_file or settings.map_url()
     fetch_with_retries = with_fetch_retries(fetch, settings)
-    with Warehouse.open(settings.db_path) as wh, recorded_run(
+    with open_warehouse(settings) as wh, recorded_run(
         wh.con, source=SOURCE, mode="file" if from_file else "live", flow_run_id=flow_run.id, url=url,
     ) as run:
         if from_file:

@@ -15,6 +15,7 @@ from flows.steps import (
     keep_captures,
     keep_partial,
     log_summary,
+    open_warehouse,
     read_and_keep,
     scheduled_start,
     transient_only,
@@ -89,7 +90,7 @@ def sync_transparency(
     fetch_with_retries = with_fetch_retries(fetch, settings)
     first_url = from_file or ", ".join(settings.transparency_sources().report_urls
                                        or settings.transparency_sources().index_urls)
-    with Warehouse.open(settings.db_path) as wh, recorded_run(
+    with open_warehouse(settings) as wh, recorded_run(
         wh.con, source=SOURCE, mode="file" if from_file else "live", flow_run_id=flow_run.id, url=first_url,
     ) as run:
         if from_file:

@@ -18,6 +18,7 @@ from pathlib import Path
 import duckdb
 
 from scrapers.errors import WarehouseError
+from warehouse.lock import WriterLock
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,18 +102,31 @@ def utcnow() -> datetime:
 
 @dataclass
 class Warehouse:
-    """An open read-write database and the capture folder beside it."""
+    """An open read-write database, the capture folder beside it, and the writer lock."""
 
     path: Path
     con: duckdb.DuckDBPyConnection
     blob_root: Path
+    lock: WriterLock | None = None
 
     @classmethod
-    def open(cls, path: str | Path) -> Warehouse:
-        return cls(Path(path), connect(path), blob_dir_for(path))
+    def open(cls, path: str | Path, *, lock_timeout_seconds: float = 600.0) -> Warehouse:
+        """Wait for the writer lock (one writer at a time), then open read-write."""
+        lock = WriterLock(path, timeout_seconds=lock_timeout_seconds)
+        lock.acquire()
+        try:
+            con = connect(path)
+        except BaseException:
+            lock.release()
+            raise
+        return cls(Path(path), con, blob_dir_for(path), lock)
 
     def close(self) -> None:
-        self.con.close()
+        try:
+            self.con.close()
+        finally:
+            if self.lock is not None:
+                self.lock.release()
 
     def __enter__(self) -> Warehouse:
         return self

@@ -11,6 +11,7 @@ import duckdb
 
 from scrapers.errors import WarehouseError
 from warehouse.db import connect
+from warehouse.lock import holder_of
 
 KNOWN_SOURCES = ("agency_map", "transparency")
 
@@ -22,7 +23,8 @@ def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
         if "lock" in str(exc).lower():
             raise WarehouseError(
                 f"the database {db_path} is being written by another ringwatch process "
-                "(a sync is running); try again when it finishes."
+                f"(pid {holder_of(db_path)}); DuckDB lets no one read while a sync writes. "
+                "Try again when it finishes."
             ) from exc
         raise
 
