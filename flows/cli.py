@@ -125,12 +125,12 @@ def sync(source: str, quarter: str | None, force: bool, from_file: str | None,
     from flows.sync import sync as sync_flow
 
     try:
-        outcomes = sync_flow(source=source, quarter=quarter, force=force, from_file=from_file,
-                             observed_at=observed_at, db_path=db_path, config_path=config_path)
+        result = sync_flow(source=source, quarter=quarter, force=force, from_file=from_file,
+                           observed_at=observed_at, db_path=db_path, config_path=config_path)
     except SyncFailed as failed:
-        _print_outcomes(failed.outcomes)
+        _print_outcomes(failed.outcomes, failed.changes)
         raise SystemExit(1) from failed
-    _print_outcomes(outcomes)
+    _print_outcomes(result["outcomes"], result["changes"])
 
 
 @cli.command()
@@ -246,6 +246,26 @@ def reparse(source: str, quarter: str | None, force: bool, verbose: bool, db_pat
         raise SystemExit(1)
 
 
+@cli.command()
+@_db_option
+@_config_option
+@_reports_errors
+def serve(db_path: str | None, config_path: str | None) -> None:
+    """Run the quarterly schedule: serve the quarterly-sync and backfill deployments.
+
+    Keeps running; the quarterly sync fires on [schedule] cron (default 06:00 UTC on the first
+    day of each quarter) and a backfill runs when triggered from the Prefect UI or with
+    prefect deployment run 'backfill/backfill' --param since=2020Q1 --param until=2020Q4.
+    One run at a time; stopping the process does not pause the schedule. Needs a Prefect
+    API (PREFECT_API_URL, e.g. from 'prefect server start') to be useful beyond this process.
+    """
+    from flows.serve import serve_forever
+    from flows.settings import load_settings
+
+    settings = load_settings(config_path, db_path=db_path)
+    serve_forever(settings, db_path=db_path, config_path=config_path)
+
+
 def _source_of_file(path: str) -> str:
     """--from-file without --source: a KML/KMZ is the agency map, an HTML page a report."""
     suffix = path.lower().rsplit(".", 1)[-1]
@@ -257,7 +277,7 @@ def _source_of_file(path: str) -> str:
                            "or --source transparency.")
 
 
-def _print_outcomes(outcomes: list[dict[str, Any]]) -> None:
+def _print_outcomes(outcomes: list[dict[str, Any]], changes: str | None) -> None:
     for outcome in outcomes:
         summary = outcome["summary"]
         if summary is None:
@@ -266,6 +286,26 @@ def _print_outcomes(outcomes: list[dict[str, Any]]) -> None:
         click.echo(f"{summary['source']} {summary['quarter']}: {summary['detail']}")
         for warning in summary["warnings"]:
             click.echo(f"warning: {warning}", err=True)
+    if changes:
+        click.echo("")
+        click.echo(changes, nl=False)
+
+
+@cli.command()
+@click.option("--quarter", type=QuarterType(), default=None, help="The quarter [default: the latest held].")
+@click.option("--limit", type=click.IntRange(min=0), default=50, show_default=True,
+              help="List at most this many joins and as many departures.")
+@_db_option
+@_config_option
+@_reports_errors
+def changes(quarter: str | None, limit: int, db_path: str | None, config_path: str | None) -> None:
+    """What changed in a quarter: agencies now, joins and departures since the previous quarter
+    held (by name), states added, and new or restated transparency periods. Read-only."""
+    from flows.settings import load_settings
+    from warehouse.read import read_changes
+
+    settings = load_settings(config_path, db_path=db_path)
+    click.echo(read_changes(settings.db_path, quarter).markdown(limit=limit), nl=False)
 
 
 @cli.command()
@@ -290,21 +330,27 @@ def query(sql: str, fmt: str, db_path: str | None, config_path: str | None) -> N
 
 
 @cli.command()
+@click.option("--check", is_flag=True, help="Exit 1 when a source is stale, for a monitor.")
 @_db_option
 @_config_option
 @_reports_errors
-def status(db_path: str | None, config_path: str | None) -> None:
+def status(check: bool, db_path: str | None, config_path: str | None) -> None:
     """Per source: last live sync, last other load, last attempt and its error, quarters held.
 
     Backfills, Atlas imports and reparses show as "other loads": they never count as a
-    live sync.
+    live sync. A source is STALE when its last live sync is older than a quarter plus
+    [staleness] grace_days, or (agency map) its content has not changed for
+    [staleness] unchanged_quarters quarters; --check then exits 1.
     """
     from flows.output import render_status
     from flows.settings import load_settings
     from warehouse.read import source_status
 
     settings = load_settings(config_path, db_path=db_path)
-    click.echo(render_status(settings.db_path, source_status(settings.db_path)))
+    statuses = source_status(settings.db_path, policy=settings.staleness)
+    click.echo(render_status(settings.db_path, statuses))
+    if check and any(s.stale for s in statuses):
+        raise SystemExit(1)
 
 
 def _quiet_prefect(verbose: bool) -> None:

@@ -66,6 +66,8 @@ def render_status(db_path: Path, statuses: Sequence[SourceStatus]) -> str:
     lines = [f"database: {db_path}"]
     for s in statuses:
         lines.append(f"\n{s.source}")
+        for reason in s.stale:
+            lines.append(f"  STALE:          {reason}")
         if s.last_attempt_at is None:
             lines.append("  never synced; run 'ringwatch sync'")
             continue

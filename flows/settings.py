@@ -12,6 +12,7 @@ from typing import Any
 from scrapers.errors import ConfigError
 from scrapers.http import HttpSettings, check_scheme
 from warehouse.quality import GatePolicy
+from warehouse.staleness import StalenessPolicy
 
 ENV_DB = "RINGWATCH_DB"
 ENV_CONFIG = "RINGWATCH_CONFIG"
@@ -19,6 +20,14 @@ ENV_MAP_URL = "RINGWATCH_AGENCY_MAP_URL"
 ENV_REPORT_URLS = "RINGWATCH_TRANSPARENCY_URLS"
 ENV_INDEX_URLS = "RINGWATCH_TRANSPARENCY_INDEX_URLS"
 ENV_WAYBACK = "RINGWATCH_WAYBACK_URL"
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduleSettings:
+    """When `ringwatch serve` runs the quarterly sync: 06:00 on the first day of each quarter."""
+
+    cron: str = "0 6 1 1,4,7,10 *"
+    timezone: str = "UTC"
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,6 +63,8 @@ class Settings:
     transparency: TransparencySources = field(default_factory=TransparencySources)
     wayback: WaybackSettings = field(default_factory=WaybackSettings)
     lock_timeout_seconds: float = 600.0
+    staleness: StalenessPolicy = field(default_factory=StalenessPolicy)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     config_file: str = "(built-in)"
 
     def map_url(self) -> str:
@@ -97,6 +108,8 @@ def load_settings(config_path: str | Path | None = None, *,
             gates_raw["required_fields"] = tuple(gates_raw["required_fields"])
         gates = _record(GatePolicy, gates_raw, name, "gates")
         wayback = _record(WaybackSettings, raw.get("wayback", {}), name, "wayback")
+        staleness = _record(StalenessPolicy, raw.get("staleness", {}), name, "staleness")
+        schedule = _record(ScheduleSettings, raw.get("schedule", {}), name, "schedule")
     except TypeError as exc:
         raise ConfigError(f"{name}: {exc}") from None
     sources = raw.get("sources", {})
@@ -117,7 +130,8 @@ def load_settings(config_path: str | Path | None = None, *,
     db = db_path or os.environ.get(ENV_DB) or warehouse.get("path", "ringwatch.duckdb")
     return Settings(db_path=Path(db), http=http, flow=flow, gates=gates, agency_map_url=map_url,
                     transparency=TransparencySources(reports, indexes), wayback=wayback,
-                    lock_timeout_seconds=float(warehouse.get("lock_timeout_seconds", 600.0)), config_file=name)
+                    lock_timeout_seconds=float(warehouse.get("lock_timeout_seconds", 600.0)), staleness=staleness,
+                    schedule=schedule, config_file=name)
 
 
 def _url_list(value: str | None) -> tuple[str, ...]:

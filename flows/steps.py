@@ -116,3 +116,26 @@ def scheduled_start() -> datetime | None:
     if deployment.id is None:
         return None
     return flow_run.scheduled_start_time  # type: ignore[no-any-return]
+
+
+CHANGES_KEY = "quarterly-changes"
+CHANGES_LIMIT = 50
+
+
+def publish_changes(settings: Any, quarter: str | None) -> str:
+    """Publish what changed as a markdown and a table artifact; return the markdown."""
+    from prefect.artifacts import create_markdown_artifact, create_table_artifact
+
+    from warehouse.read import read_changes
+
+    summary = read_changes(settings.db_path, quarter)
+    markdown = summary.markdown(limit=CHANGES_LIMIT)
+    create_markdown_artifact(markdown, key=CHANGES_KEY, description=f"What changed in {summary.quarter}")
+    table = summary.table(limit=CHANGES_LIMIT)
+    if table:
+        create_table_artifact(table, key=f"{CHANGES_KEY}-table",
+                              description=f"Agencies that joined or left in {summary.quarter}")
+    else:
+        create_table_artifact([{"change": "none", "agency": "", "city": "", "state": "", "type": ""}],
+                              key=f"{CHANGES_KEY}-table", description=f"No joins or departures in {summary.quarter}")
+    return markdown

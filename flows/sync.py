@@ -11,6 +11,8 @@ from typing import Any
 
 from prefect import flow
 
+from flows.settings import load_settings
+from flows.steps import publish_changes, scheduled_start
 from flows.sync_agency_map import sync_agency_map
 from flows.sync_transparency import sync_transparency
 from scrapers.errors import ConfigError, RingwatchError
@@ -20,12 +22,14 @@ SOURCES = tuple(FLOWS)
 
 
 class SyncFailed(RingwatchError):
-    """At least one source failed; `outcomes` holds every source's result or error line."""
+    """At least one source failed; `outcomes` holds every source's result or error line, and
+    `changes` what changed all the same."""
 
-    def __init__(self, outcomes: list[dict[str, Any]]) -> None:
+    def __init__(self, outcomes: list[dict[str, Any]], changes: str | None) -> None:
         failed = [o for o in outcomes if o["error"]]
         super().__init__("; ".join(o["error"] for o in failed))
         self.outcomes = outcomes
+        self.changes = changes
 
 
 def sources_for(source: str) -> tuple[str, ...]:
@@ -45,19 +49,28 @@ def sync(
     observed_at: datetime | None = None,
     db_path: str | None = None,
     config_path: str | None = None,
-) -> list[dict[str, Any]]:
-    """Sync the selected sources (default: all); return each one's summary or error."""
+) -> dict[str, Any]:
+    """Sync the selected sources (default: all); return each one's summary or error, and what
+    changed (also published as the `quarterly-changes` markdown and table artifacts)."""
     selected = sources_for(source)
     if from_file and len(selected) > 1:
         raise ConfigError("--from-file loads one source: add --source agency_map or --source transparency.")
+    # A deployment's scheduled time decides the quarter; subflows cannot see it themselves.
+    scheduled_at = scheduled_start()
     outcomes: list[dict[str, Any]] = []
     for name in selected:
         try:
             summary = FLOWS[name](quarter=quarter, force=force, from_file=from_file, observed_at=observed_at,
-                                  db_path=db_path, config_path=config_path)
+                                  db_path=db_path, config_path=config_path, scheduled_at=scheduled_at)
             outcomes.append({"source": name, "summary": summary, "error": None})
         except RingwatchError as exc:
             outcomes.append({"source": name, "summary": None, "error": str(exc)})
+    loaded = [o["summary"]["quarter"] for o in outcomes if o["summary"] and o["source"] == "agency_map"]
+    try:
+        changes: str | None = publish_changes(load_settings(config_path, db_path=db_path),
+                                              loaded[0] if loaded else quarter)
+    except RingwatchError:
+        changes = None  # nothing held yet to compare
     if any(o["error"] for o in outcomes):
-        raise SyncFailed(outcomes)
-    return outcomes
+        raise SyncFailed(outcomes, changes)
+    return {"outcomes": outcomes, "changes": changes}

@@ -77,6 +77,7 @@ def sync_agency_map(
     observed_at: datetime | None = None,
     db_path: str | None = None,
     config_path: str | None = None,
+    scheduled_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Take this quarter's snapshot of Ring's Active Agency Map (or of a saved KML/KMZ)."""
     from prefect.runtime import flow_run
@@ -91,7 +92,7 @@ def sync_agency_map(
             capture, capture_id = read_and_keep(wh, run, SOURCE, from_file, observed_at)
         else:
             capture, capture_id = fetch_with_retries(settings, wh, run, url)
-        run.quarter = choose_quarter(quarter, capture.fetched_at, scheduled_start())
+        run.quarter = choose_quarter(quarter, capture.fetched_at, scheduled_at or scheduled_start())
         agencies = parse(capture)
         snapshot = validate(settings, wh, agencies, capture=capture, quarter=run.quarter, force=force)
         result = load(wh, snapshot, capture=capture, capture_id=capture_id, run=run)

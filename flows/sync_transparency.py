@@ -82,6 +82,7 @@ def sync_transparency(
     observed_at: datetime | None = None,
     db_path: str | None = None,
     config_path: str | None = None,
+    scheduled_at: datetime | None = None,
 ) -> dict[str, Any]:
     """Collect Ring's law-enforcement transparency reports (or one saved page)."""
     from prefect.runtime import flow_run
@@ -98,7 +99,7 @@ def sync_transparency(
             pages = [(Candidate(capture, discovered=False), capture_id)]
         else:
             pages = fetch_with_retries(settings, wh, run)
-        run.quarter = choose_quarter(quarter, pages[0][0].capture.fetched_at, scheduled_start())
+        run.quarter = choose_quarter(quarter, pages[0][0].capture.fetched_at, scheduled_at or scheduled_start())
         reports, skipped = parse(pages)
         checked = validate(settings, wh, reports, force=force)
         warnings = skipped + [w for r in checked for w in r.page.warnings]

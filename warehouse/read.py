@@ -10,8 +10,10 @@ from typing import Any
 import duckdb
 
 from scrapers.errors import WarehouseError
-from warehouse.db import connect
+from warehouse.changes import ChangeSummary, summarize_changes
+from warehouse.db import connect, utcnow
 from warehouse.lock import holder_of
+from warehouse.staleness import StalenessPolicy, stale_reasons
 
 KNOWN_SOURCES = ("agency_map", "transparency")
 
@@ -61,17 +63,20 @@ class SourceStatus:
     latest_rows: int | None
     holdings: str | None = None  # what the source's own tables hold, in a few words
     last_other_load: str | None = None  # the last file, atlas, wayback or reparse load
+    stale: tuple[str, ...] = ()  # why the source looks stale, if it does
 
 
-def source_status(db_path: Path) -> list[SourceStatus]:
+def source_status(db_path: Path, *, policy: StalenessPolicy | None = None,
+                  now: datetime | None = None) -> list[SourceStatus]:
     con = open_read_only(db_path)
     try:
-        return [_status_of(con, source) for source in KNOWN_SOURCES]
+        return [_status_of(con, source, policy or StalenessPolicy(), now or utcnow()) for source in KNOWN_SOURCES]
     finally:
         con.close()
 
 
-def _status_of(con: duckdb.DuckDBPyConnection, source: str) -> SourceStatus:
+def _status_of(con: duckdb.DuckDBPyConnection, source: str, policy: StalenessPolicy,
+               now: datetime) -> SourceStatus:
     # Backfills, imports and reparses load history; they must not look like a fresh sync.
     success = con.execute(
         "SELECT finished_at, quarter FROM sync_runs WHERE source = ? AND mode = 'live' "
@@ -99,6 +104,8 @@ def _status_of(con: duckdb.DuckDBPyConnection, source: str) -> SourceStatus:
         latest_rows=held[-1][1] if held else None,
         holdings=_holdings(con, source),
         last_other_load=f"{other[0]:%Y-%m-%d %H:%M} UTC, {other[1]} ({other[2]})" if other else None,
+        stale=tuple(stale_reasons(con, source, last_live_sync=success[0] if success else None, now=now,
+                                  policy=policy)),
     )
 
 
@@ -113,3 +120,12 @@ def _holdings(con: duckdb.DuckDBPyConnection, source: str) -> str | None:
         return "no reports yet"
     return (f"{row[0]} report(s), {row[1]:,} current figures over {row[2]} period(s) "
             f"from {row[3]} to {row[4]}")
+
+
+def read_changes(db_path: Path, quarter: str | None = None) -> ChangeSummary:
+    """What changed in a quarter (default: the latest), from a read-only connection."""
+    con = open_read_only(db_path)
+    try:
+        return summarize_changes(con, quarter)
+    finally:
+        con.close()

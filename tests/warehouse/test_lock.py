@@ -67,7 +67,8 @@ def test_a_writer_gives_up_after_the_timeout_naming_the_holder(tmp_path: Path) -
     db = tmp_path / "r.duckdb"
     holder = start_writer(db, "2024Q1", hold=3.0)
     wait_for_lock(holder)
-    with pytest.raises(WarehouseError, match=rf"being written by another ringwatch process \(pid {holder.pid}\); waited"):
+    message = rf"being written by another ringwatch process \(pid {holder.pid}\); waited"
+    with pytest.raises(WarehouseError, match=message):
         Warehouse.open(db, lock_timeout_seconds=0.3)
     holder.communicate(timeout=60)
     assert holder.returncode == 0

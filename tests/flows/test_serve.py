@@ -1,0 +1,95 @@
+"""The served deployments, read back through the Prefect client, and a run triggered through
+one of them: the quarter comes from the schedule, and what changed is published."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+import pytest
+import responses
+
+from bench.synthetic_map import synthetic_map_kml
+from flows.serve import build_deployments
+from flows.settings import load_settings
+from tests.conftest import FAST_CONFIG, MAP_URL, ROBOTS_URL, TARGET_URL, read_fixture
+
+pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
+
+
+@pytest.fixture
+def config(tmp_path: Path) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(FAST_CONFIG + '\n[schedule]\ncron = "0 7 2 1,4,7,10 *"\ntimezone = "America/New_York"\n'
+                    '\n[sources.transparency]\nreport_urls = []\nindex_urls = []\n', encoding="utf-8")
+    return path
+
+
+def apply(config: Path, db: Path) -> dict[str, object]:
+    from prefect.client.orchestration import get_client
+
+    settings = load_settings(config)
+    ids = {d.name: d.apply() for d in build_deployments(settings, db_path=str(db), config_path=str(config))}
+    with get_client(sync_client=True) as client:
+        return {name: client.read_deployment(deployment_id) for name, deployment_id in ids.items()}
+
+
+def test_deployments_carry_the_configured_schedule_parameters_and_limit(tmp_path: Path, config: Path) -> None:
+    deployments = apply(config, tmp_path / "r.duckdb")
+    sync, backfill = deployments["quarterly-sync"], deployments["backfill"]
+    assert [(s.schedule.cron, s.schedule.timezone, s.active) for s in sync.schedules] == [
+        ("0 7 2 1,4,7,10 *", "America/New_York", True)]
+    assert sync.parameters == {"source": "all", "db_path": str(tmp_path / "r.duckdb"), "config_path": str(config)}
+    assert backfill.schedules == []
+    assert backfill.parameter_openapi_schema["required"] == ["since", "until"]
+    for deployment in (sync, backfill):
+        assert deployment.global_concurrency_limit is not None and deployment.global_concurrency_limit.limit == 1
+        assert deployment.concurrency_options.collision_strategy.value == "ENQUEUE"
+        assert deployment.paused is False
+
+
+def test_the_default_schedule_is_quarterly_at_six_utc() -> None:
+    settings = load_settings()
+    assert (settings.schedule.cron, settings.schedule.timezone) == ("0 6 1 1,4,7,10 *", "UTC")
+
+
+@responses.activate
+def test_a_scheduled_run_records_its_quarter_and_publishes_what_changed(tmp_path: Path, config: Path) -> None:
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey, FlowRunFilter, FlowRunFilterId
+    from prefect.flow_engine import run_flow
+    from prefect.states import Scheduled
+
+    from flows.sync import sync
+
+    db = tmp_path / "r.duckdb"
+    seed = tmp_path / "seed.kml"
+    seed.write_bytes(synthetic_map_kml(10, seed=1))
+    sync(source="agency_map", from_file=str(seed), quarter="2024Q4", db_path=str(db), config_path=str(config))
+    deployment = apply(config, db)["quarterly-sync"]
+    responses.add(responses.GET, ROBOTS_URL, status=404)
+    responses.add(responses.GET, MAP_URL, body=read_fixture("agency_map/wrapper_2024-01-15.kml"))
+    responses.add(responses.GET, TARGET_URL, body=synthetic_map_kml(12, seed=1))  # 10 kept, 2 new
+    due = datetime(2025, 4, 1, 6, tzinfo=UTC)  # the run is late: the clock says 2026
+    with get_client(sync_client=True) as client:
+        flow_run = client.create_flow_run_from_deployment(
+            deployment.id, parameters={**deployment.parameters, "source": "agency_map"},
+            state=Scheduled(scheduled_time=due))
+    result = run_flow(sync, flow_run=flow_run, parameters={**deployment.parameters, "source": "agency_map"})
+    assert [o["summary"]["quarter"] for o in result["outcomes"]] == ["2025Q1"]
+    con = duckdb.connect(str(db), read_only=True)
+    assert con.execute("SELECT quarter, rows_loaded FROM snapshots ORDER BY quarter").fetchall() == [
+        ("2024Q4", 10), ("2025Q1", 12)]
+    con.close()
+    with get_client(sync_client=True) as client:
+        keys = ArtifactFilterKey(any_=["quarterly-changes", "quarterly-changes-table"])
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=keys),
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run.id])))
+    by_key = {a.key: a for a in artifacts}
+    markdown = by_key["quarterly-changes"].data
+    assert "What changed in 2025Q1" in markdown and "Joined since 2024Q4: **2**" in markdown
+    assert "Left since 2024Q4: **0**" in markdown
+    table = by_key["quarterly-changes-table"].data
+    assert '"change": "joined"' in str(table).replace("'", '"') and str(table).count("joined") == 2
