@@ -67,8 +67,9 @@ def sync(
             outcomes.append({"source": name, "summary": None, "error": str(exc)})
     loaded = [o["summary"]["quarter"] for o in outcomes if o["summary"] and o["source"] == "agency_map"]
     try:
+        # Without a new agency-map snapshot, what changed is that of the latest quarter held.
         changes: str | None = publish_changes(load_settings(config_path, db_path=db_path),
-                                              loaded[0] if loaded else quarter)
+                                              loaded[0] if loaded else None)
     except RingwatchError:
         changes = None  # nothing held yet to compare
     if any(o["error"] for o in outcomes):

@@ -55,12 +55,14 @@ class ChangeSummary:
         if self.quarter is None:
             return "# What changed\n\nNo agency-map snapshot is held yet: run `ringwatch sync`.\n"
         lines = [f"# What changed in {self.quarter}", ""]
-        if self.compared_with is None:
+        if self.agencies is None:
+            lines.append(f"- No agency-map snapshot is held for {self.quarter}.")
+        elif self.compared_with is None:
             lines.append(f"- Agencies on the map: **{self.agencies:,}** (the first quarter held: nothing to compare).")
         else:
             lines += [f"- Agencies on the map: **{self.agencies:,}**",
-                      f"- Joined since {self.compared_with}: **{self.joined:,}**",
-                      f"- Left since {self.compared_with}: **{self.left:,}**",
+                      f"- Joined since {self.compared_with}: **{self.joined or 0:,}**",
+                      f"- Left since {self.compared_with}: **{self.left or 0:,}**",
                       f"- States added: {', '.join(self.states_added) or 'none'}"]
         lines.append(f"- New transparency periods: {', '.join(self.new_periods) or 'none'}")
         lines.append(f"- Restated transparency periods: {', '.join(self.restated_periods) or 'none'}")

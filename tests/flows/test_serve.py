@@ -93,3 +93,22 @@ def test_a_scheduled_run_records_its_quarter_and_publishes_what_changed(tmp_path
     assert "Left since 2024Q4: **0**" in markdown
     table = by_key["quarterly-changes-table"].data
     assert '"change": "joined"' in str(table).replace("'", '"') and str(table).count("joined") == 2
+
+
+def test_prefect_yaml_matches_serve() -> None:
+    import yaml
+    from prefect.flows import load_flow_from_entrypoint
+
+    root = Path(__file__).resolve().parents[2]
+    spec = yaml.safe_load((root / "prefect.yaml").read_text(encoding="utf-8"))
+    deployments = {d["name"]: d for d in spec["deployments"]}
+    assert set(deployments) == {"quarterly-sync", "backfill"}
+    settings = load_settings()
+    assert deployments["quarterly-sync"]["schedules"] == [
+        {"cron": settings.schedule.cron, "timezone": settings.schedule.timezone, "active": True}]
+    assert "schedules" not in deployments["backfill"]
+    for name, flow_name in (("quarterly-sync", "sync"), ("backfill", "backfill")):
+        deployment = deployments[name]
+        assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
+        assert load_flow_from_entrypoint(str(root / deployment["entrypoint"])).name == flow_name
+        assert deployment["parameters"] == {"source": "all"}

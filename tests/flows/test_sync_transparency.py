@@ -113,9 +113,11 @@ def test_all_sources_one_failing_does_not_stop_the_other(tmp_path: Path, config:
     responses.add(responses.GET, TARGET_URL, body=b"<!DOCTYPE html><html>Sign in</html>")
     db = tmp_path / "r.duckdb"
     result = CliRunner().invoke(cli, ["sync", "--db", str(db), "--config", str(config), "--quarter", "2021Q3"])
-    assert result.exit_code == 1
+    assert result.exit_code == 1, result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
-    assert len(errors) == 1 and errors[0].startswith("Error: agency_map: ") and "HTML page" in errors[0]
+    assert len(errors) == 1, result.output
+    assert errors[0].startswith("Error: agency_map: ") and "HTML page" in errors[0]
     assert "transparency 2021Q3: loaded 39 figures from 2 report(s)" in result.output
     assert query(db, "SELECT source, status FROM sync_runs ORDER BY run_id") == [
         ("agency_map", "failed"), ("transparency", "success")]

@@ -39,6 +39,7 @@ def test_changes_name_exactly_who_joined_and_left(con: duckdb.DuckDBPyConnection
 def test_changes_on_an_empty_database(con: duckdb.DuckDBPyConnection) -> None:
     summary = summarize_changes(con)
     assert summary.quarter is None and "No agency-map snapshot is held yet" in summary.markdown()
+    assert "No agency-map snapshot is held for 2021Q3" in summarize_changes(con, "2021Q3").markdown()
 
 
 def test_new_and_restated_transparency_periods(con: duckdb.DuckDBPyConnection) -> None:
