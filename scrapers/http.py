@@ -29,7 +29,8 @@ log = logging.getLogger(__name__)
 
 ALLOWED_SCHEMES = ("http", "https")
 USER_AGENT_TOKEN = "ringwatch"
-_CHUNK = 64 * 1024
+# Small reads: when a connection breaks, what arrived in whole chunks is kept as evidence.
+_CHUNK = 4 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -342,6 +343,12 @@ class PoliteClient:
                         True,
                     )
         except requests.RequestException as exc:
+            if declared and declared.isdigit() and "IncompleteRead" in str(exc):
+                return b"".join(chunks), False, (
+                    f"{source}: {url} closed the connection after {size:,} of the {int(declared):,} bytes "
+                    "it announced; the body is truncated.",
+                    True,
+                )
             return b"".join(chunks), False, (
                 f"{source}: the connection to {url} broke after {size:,} bytes "
                 f"({exc.__class__.__name__}); the body is incomplete.",
