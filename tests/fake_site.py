@@ -9,7 +9,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 
 MAX_REQUESTS = 400
@@ -73,10 +73,8 @@ def _handler_class(site: FakeSite, deadline: float) -> type[http.server.BaseHTTP
                 self.end_headers()
                 self.wfile.write(body)
                 return
-            try:
+            with suppress(TimeoutError, BrokenPipeError, ConnectionResetError):
                 route(Request(self, self.path, site.calls[self.path]))
-            except (TimeoutError, BrokenPipeError, ConnectionResetError):
-                pass
 
         def log_message(self, *args: object) -> None:
             pass
