@@ -48,3 +48,21 @@ def test_flows_hold_no_sql() -> None:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             if isinstance(node, ast.Constant) and isinstance(node.value, str):
                 assert not sql.match(node.value), f"{path}: {node.value[:60]!r}"
+
+
+def test_sql_is_never_built_from_text() -> None:
+    """No execute() call formats its SQL (f-string, %, + or .format): values go in as
+    parameters, so scraped text can never become SQL."""
+    offenders = []
+    for package in ("scrapers", "warehouse", "flows"):
+        for path in modules(package):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
+                        and node.func.attr in ("execute", "executemany", "sql") and node.args):
+                    continue
+                sql = node.args[0]
+                built = isinstance(sql, (ast.JoinedStr, ast.BinOp)) or (
+                    isinstance(sql, ast.Call) and isinstance(sql.func, ast.Attribute) and sql.func.attr == "format")
+                if built:
+                    offenders.append(f"{path.relative_to(ROOT)}:{node.lineno}")
+    assert offenders == []

@@ -19,6 +19,7 @@ import duckdb
 
 from scrapers.errors import WarehouseError
 from warehouse.lock import WriterLock
+from warehouse.runs import close_interrupted_runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,11 +96,6 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
-def utcnow() -> datetime:
-    """Naive UTC now, the form every TIMESTAMP column holds."""
-    return datetime.now(UTC).replace(tzinfo=None)
-
-
 @dataclass
 class Warehouse:
     """An open read-write database, the capture folder beside it, and the writer lock."""
@@ -116,6 +112,7 @@ class Warehouse:
         lock.acquire()
         try:
             con = connect(path)
+            close_interrupted_runs(con)
         except BaseException:
             lock.release()
             raise

@@ -8,14 +8,17 @@ than executemany.
 
 from __future__ import annotations
 
+import os
+import time
 from dataclasses import dataclass
 from datetime import datetime
+from pathlib import Path
 
 import duckdb
 
 from scrapers.normalize import as_utc, parse_number
 from scrapers.records import Snapshot
-from warehouse.db import utcnow
+from warehouse.clock import utcnow
 from warehouse.quarters import Quarter, replaces
 
 _INSERT_AGENCIES = """
@@ -108,6 +111,7 @@ def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
              run_id, utcnow()],
         )
         con.execute(_REBUILD_AGENCIES)
+        pause_inside_transaction()
         con.commit()
     except BaseException:
         con.rollback()
@@ -150,3 +154,16 @@ def _insert_agencies(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
             "text": [f[2] for f in fields],
             "number": [f[3] for f in fields],
         })
+
+
+def pause_inside_transaction() -> None:
+    """A test hook for crash safety: with RINGWATCH_TEST_PAUSE_IN_LOAD=<seconds>, write the file
+    named by RINGWATCH_TEST_PAUSE_MARKER and sleep before committing, so a test can kill the
+    process in the middle of a load. Unset (always, outside tests) it does nothing."""
+    seconds = os.environ.get("RINGWATCH_TEST_PAUSE_IN_LOAD")
+    if not seconds:
+        return
+    marker = os.environ.get("RINGWATCH_TEST_PAUSE_MARKER")
+    if marker:
+        Path(marker).write_text(f"{os.getpid()}\n", encoding="utf-8")
+    time.sleep(float(seconds))

@@ -11,7 +11,8 @@ import duckdb
 
 from scrapers.errors import WarehouseError
 from warehouse.changes import ChangeSummary, summarize_changes
-from warehouse.db import connect, utcnow
+from warehouse.clock import utcnow
+from warehouse.db import connect
 from warehouse.lock import holder_of
 from warehouse.staleness import StalenessPolicy, stale_reasons
 

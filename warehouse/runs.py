@@ -10,7 +10,7 @@ import duckdb
 
 from scrapers.errors import RingwatchError
 from scrapers.records import QualityWarning
-from warehouse.db import utcnow
+from warehouse.clock import utcnow
 
 
 def start_run(con: duckdb.DuckDBPyConnection, *, source: str, mode: str,
@@ -68,3 +68,13 @@ def recorded_run(con: duckdb.DuckDBPyConnection, *, source: str, mode: str,
         finish_run(con, handle.run_id, status="failed", quarter=handle.quarter,
                    error=reason, capture_id=handle.capture_id)
         raise
+
+
+def close_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
+    """Mark runs left 'running' by a process that died as failed; only call with the writer
+    lock held, when no other run can be in progress."""
+    rows = con.execute(
+        "UPDATE sync_runs SET status = 'failed', finished_at = ?, error = 'interrupted: the process stopped "
+        "before the run finished (killed or crashed); nothing it was loading was kept' "
+        "WHERE status = 'running' RETURNING run_id", [utcnow()]).fetchall()
+    return len(rows)

@@ -7,7 +7,8 @@ import duckdb
 from click.testing import CliRunner
 
 from flows.cli import cli
-from warehouse.db import connect, utcnow
+from warehouse.clock import utcnow
+from warehouse.db import connect
 from warehouse.staleness import StalenessPolicy, quarters_unchanged, stale_reasons
 
 NOW = datetime(2025, 6, 1, 12)
