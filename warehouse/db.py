@@ -10,6 +10,7 @@ order, so a view may build on one whose name sorts before it.
 from __future__ import annotations
 
 import hashlib
+import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
@@ -96,6 +97,19 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     return applied
 
 
+def _connect_waiting_for_readers(path: str | Path, timeout_seconds: float) -> duckdb.DuckDBPyConnection:
+    """Open read-write once the writer lock is ours. A reader (ringwatch query, status) may
+    still hold DuckDB's own file lock for a moment; wait for it rather than fail."""
+    deadline = time.monotonic() + timeout_seconds
+    while True:
+        try:
+            return connect(path)
+        except WarehouseError as exc:
+            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+                raise
+            time.sleep(0.2)
+
+
 @dataclass
 class Warehouse:
     """An open read-write database, the capture folder beside it, and the writer lock."""
@@ -111,7 +125,7 @@ class Warehouse:
         lock = WriterLock(path, timeout_seconds=lock_timeout_seconds)
         lock.acquire()
         try:
-            con = connect(path)
+            con = _connect_waiting_for_readers(path, lock_timeout_seconds)
             close_interrupted_runs(con)
         except BaseException:
             lock.release()
