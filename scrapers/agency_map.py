@@ -258,9 +258,20 @@ def _text(element: etree._Element, path: str) -> str | None:
     return None
 
 
+_LOCAL_NAMES: dict[str, str] = {}
+
+
 def _local(element: etree._Element) -> str:
+    """The tag without its namespace; cached, since a document repeats a dozen tags."""
     tag = element.tag
-    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+    if not isinstance(tag, str):
+        return ""
+    local = _LOCAL_NAMES.get(tag)
+    if local is None:
+        local = tag[tag.find("}") + 1:]
+        if len(_LOCAL_NAMES) < 1024:  # bounded: a hostile document may invent tags
+            _LOCAL_NAMES[tag] = local
+    return local
 
 
 def _layer_of(placemark: etree._Element, cache: dict[etree._Element, str | None]) -> str | None:
@@ -286,26 +297,52 @@ def _layer_of(placemark: etree._Element, cache: dict[etree._Element, str | None]
     return None
 
 
-def _data_fields(placemark: etree._Element) -> list[tuple[str, str]]:
-    """ExtendedData as (name, value) pairs: `Data/value` and `SchemaData/SimpleData`."""
-    fields: list[tuple[str, str]] = []
-    for data in _children(placemark, "ExtendedData/Data"):
-        fields.append((clean_text(data.get("name")), clean_text(_text(data, "value"))))
-    for simple in _children(placemark, "ExtendedData/SchemaData/SimpleData"):
-        fields.append((clean_text(simple.get("name")), clean_text(simple.text)))
-    return fields
+@dataclass(slots=True)
+class _RawPlacemark:
+    name: str | None = None
+    address: str | None = None
+    coordinates: str | None = None
+    data: list[tuple[str, str]] | None = None
+
+
+def _read_placemark(placemark: etree._Element) -> _RawPlacemark:
+    """One pass over the placemark's children: name, address, Point/coordinates and the
+    ExtendedData fields (`Data/value` and `SchemaData/SimpleData`), whatever the namespace."""
+    raw = _RawPlacemark(data=[])
+    for child in placemark:
+        local = _local(child)
+        if local == "name":
+            raw.name = child.text
+        elif local == "address":
+            raw.address = child.text
+        elif local == "Point":
+            for part in child:
+                if _local(part) == "coordinates":
+                    raw.coordinates = part.text
+        elif local == "ExtendedData":
+            for entry in child:
+                kind = _local(entry)
+                if kind == "Data":
+                    value = next((v.text for v in entry if _local(v) == "value"), None)
+                    raw.data.append((clean_text(entry.get("name")), clean_text(value)))  # type: ignore[union-attr]
+                elif kind == "SchemaData":
+                    for simple in entry:
+                        if _local(simple) == "SimpleData":
+                            raw.data.append((clean_text(simple.get("name")), clean_text(simple.text)))  # type: ignore[union-attr]
+    return raw
 
 
 def _agency_from(placemark: etree._Element, *, position: int, url: str,
                  layers: dict[etree._Element, str | None]) -> Agency:
-    name = clean_text(_text(placemark, "name"))
+    raw = _read_placemark(placemark)
+    name = clean_text(raw.name)
     where = f"placemark #{position + 1} ({name!r})" if name else f"placemark #{position + 1}"
-    address = clean_text(_text(placemark, "address")) or None
+    address = clean_text(raw.address) or None
     city, state = split_address(address)
     active_raw: str | None = None
     profile_url: str | None = None
     unknown: list[tuple[str, str]] = []
-    for field_name, value in _data_fields(placemark):
+    for field_name, value in raw.data or ():
         key = name_key(field_name)
         if key == _ACTIVE_DATE:
             active_raw = value
@@ -322,7 +359,7 @@ def _agency_from(placemark: etree._Element, *, position: int, url: str,
             "'ringwatch reparse'; the raw capture is kept.",
             url=url, expected="Active Date as M/D/YY, M/D/YYYY or YYYY-MM-DD",
         ) from exc
-    latitude, longitude = _coordinates(placemark, where=where, url=url)
+    latitude, longitude = _coordinates(raw.coordinates, where=where, url=url)
     layer = _layer_of(placemark, layers)
     agency_type, basis = classify_agency(name, layer)
     return Agency(
@@ -343,9 +380,7 @@ def _agency_from(placemark: etree._Element, *, position: int, url: str,
     )
 
 
-def _coordinates(placemark: etree._Element, *, where: str, url: str
-                 ) -> tuple[float | None, float | None]:
-    raw = _text(placemark, "Point/coordinates")
+def _coordinates(raw: str | None, *, where: str, url: str) -> tuple[float | None, float | None]:
     if raw is None or not raw.strip():
         return None, None
     parts = raw.strip().split()[0].split(",")

@@ -6,6 +6,7 @@ the property tests check.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from datetime import UTC, date, datetime
@@ -36,6 +37,7 @@ _COUNTRY_SUFFIXES = {"usa", "us", "u.s.", "u.s.a.", "united states", "united sta
 _ZIP = re.compile(r"\s*\b\d{5}(?:-\d{4})?$")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalize_state(value: str | None) -> str | None:
     """Return the USPS code for a state written as a code or a name, else None.
 
@@ -106,6 +108,7 @@ _SLASH_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:[ T]\d{1,2}:\d{2
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:[T ][\d:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$")
 
 
+@functools.lru_cache(maxsize=65536)
 def parse_active_date(value: str | None) -> date | None:
     """Parse `M/D/YY`, `M/D/YYYY` or ISO `YYYY-MM-DD`; empty is None; anything else raises.
 

@@ -1,0 +1,239 @@
+"""ringwatch beside its peers: the lxml floor for parsing, dlt for loading, Prefect's start-up.
+
+One run prints every figure: the median of --runs runs after a warm-up, with min and max, and
+the peak resident memory of each step (VmHWM, reset before the step: it counts lxml's and
+DuckDB's C allocations too). Ratios are taken pair by pair within the same run.
+
+    pip install -e '.[bench]'      # dlt, for the load comparison
+    python bench/run.py            # about 15 minutes on a 2-core machine
+    python bench/run.py --sizes 2700 --runs 5 --skip-e2e   # a quick look
+
+Targets (issue 7), read from the output: parse within 3x of the lxml floor; load at least 5x
+faster than dlt; 270,000 placemarks within 120x the time of 2,700 and under 1 GB; each trend
+view under 100 ms; a cold `ringwatch sync --from-file` under 10 s including Prefect's start.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from lxml import etree  # noqa: E402
+
+from bench.synthetic_map import synthetic_map_kml  # noqa: E402
+from scrapers.agency_map import parse_agency_map  # noqa: E402
+from scrapers.records import Snapshot  # noqa: E402
+from warehouse.db import connect  # noqa: E402
+from warehouse.load import load_agency_snapshot  # noqa: E402
+from warehouse.quality import merge_duplicates  # noqa: E402
+from warehouse.quarters import Quarter  # noqa: E402
+
+OBSERVED = datetime(2025, 4, 1, 6, tzinfo=UTC)
+
+
+def reset_peak() -> None:
+    try:
+        Path("/proc/self/clear_refs").write_text("5")
+    except OSError:
+        pass
+
+
+def peak_mib() -> float:
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import resource
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Timer:
+    def __init__(self, runs: int) -> None:
+        self.runs = runs
+
+    def measure(self, fn: Callable[[], Any], *, runs: int | None = None) -> tuple[list[float], float, Any]:
+        result = fn()  # warm-up
+        times = []
+        reset_peak()
+        for _ in range(runs or self.runs):
+            start = time.perf_counter()
+            result = fn()
+            times.append(time.perf_counter() - start)
+        return times, peak_mib(), result
+
+
+def show(label: str, times: list[float], peak: float | None = None, extra: str = "") -> float:
+    median = statistics.median(times)
+    unit, scale = ("s", 1.0) if median >= 1 else ("ms", 1000.0)
+    mem = f"{peak:8.0f} MiB" if peak is not None else " " * 12
+    print(f"  {label:44} {median * scale:9.1f} {unit:2} ({min(times) * scale:.1f}-{max(times) * scale:.1f})  {mem}"
+          f"  {extra}", flush=True)
+    return median
+
+
+def lxml_floor(data: bytes) -> int:
+    count = 0
+    for _event, element in etree.iterparse(io.BytesIO(data), tag="{*}Placemark", resolve_entities=False,
+                                           no_network=True, load_dtd=False):
+        count += 1
+        element.clear(keep_tail=True)
+    return count
+
+
+def dlt_load(records: list[dict[str, Any]], workdir: Path, n: int) -> None:
+    import dlt
+
+    pipeline = dlt.pipeline(pipeline_name=f"bench{n}", destination=dlt.destinations.duckdb(str(workdir / f"dlt{n}.duckdb")),
+                            dataset_name="ringwatch", pipelines_dir=str(workdir / "pipelines"))
+    pipeline.run(records, table_name="agency_snapshots", write_disposition="merge",
+                 primary_key=("quarter", "agency_id"))
+
+
+def sizes_section(sizes: list[int], timer: Timer, workdir: Path) -> dict[int, float]:
+    totals: dict[int, float] = {}
+    for size in sizes:
+        print(f"\n{size:,} placemarks")
+        data = synthetic_map_kml(size)
+        runs = timer.runs if size < 100_000 else max(5, timer.runs // 2)
+        t_parse, m_parse, agencies = timer.measure(lambda: parse_agency_map(data, source_url="bench"), runs=runs)
+        t_floor, m_floor, count = timer.measure(lambda: lxml_floor(data), runs=runs)
+        assert count == len(agencies) == size
+        kept, _ = merge_duplicates(agencies)
+        snapshot = Snapshot("agency_map", "2025Q1", OBSERVED, tuple(kept))
+        counter = iter(range(10**6))
+
+        def ringwatch_load() -> None:
+            con = connect(workdir / f"rw{next(counter)}.duckdb")
+            load_agency_snapshot(con, snapshot, capture_id=1, origin="file", run_id=1)
+            con.close()
+
+        records = [{"quarter": "2025Q1", "agency_id": a.agency_id, "name": a.name, "agency_type": a.agency_type,
+                    "type_basis": a.type_basis, "layer": a.layer, "address": a.address, "city": a.city,
+                    "state": a.state, "active_date": a.active_date, "latitude": a.latitude,
+                    "longitude": a.longitude, "profile_url": a.profile_url, "capture_id": 1,
+                    "observed_at": OBSERVED} for a in kept]
+        t_load, m_load, _ = timer.measure(ringwatch_load, runs=runs)
+        dlt_counter = iter(range(10**6))
+        t_dlt, m_dlt, _ = timer.measure(lambda: dlt_load(records, workdir, next(dlt_counter)), runs=runs)
+        parse_median = show("parse: ringwatch", t_parse, m_parse)
+        floor_median = show("parse: lxml floor (count Placemarks)", t_floor, m_floor,
+                            f"ratio ringwatch/floor {parse_median / statistics.median(t_floor):.1f}x")
+        load_median = show("load: ringwatch into a fresh DuckDB file", t_load, m_load)
+        show("load: dlt merge into DuckDB", t_dlt, m_dlt,
+             f"ratio dlt/ringwatch {statistics.median(t_dlt) / load_median:.1f}x")
+        totals[size] = parse_median + load_median
+        del floor_median
+    if len(totals) > 1:
+        small, large = min(totals), max(totals)
+        print(f"\nscaling: {large // small}x the placemarks took {totals[large] / totals[small]:.0f}x the time "
+              "(parse + load)")
+    return totals
+
+
+def views_section(timer: Timer, workdir: Path) -> None:
+    print("\ntrend views over 40 quarters of 2,700 agencies")
+    agencies, _ = merge_duplicates(parse_agency_map(synthetic_map_kml(2700), source_url="bench"))
+    con = connect(workdir / "views.duckdb")
+    quarter = Quarter(2015, 1)
+    for n in range(40):
+        # each quarter drops a few agencies and the next ones join, so joins and departures exist
+        window = agencies[n * 5: n * 5 + 2500]
+        load_agency_snapshot(con, Snapshot("agency_map", str(quarter), OBSERVED, tuple(window)), capture_id=1,
+                             origin="file", run_id=1)
+        quarter = quarter.next()
+    from scrapers.transparency import parse_report_page
+    from warehouse.load_transparency import ParsedReport, load_reports
+    page = parse_report_page((ROOT / "tests/fixtures/transparency/report_2020_table_rows.html").read_bytes(),
+                             source_url="https://example.org/r")
+    for n in range(40):
+        load_reports(con, [ParsedReport(replace(page, url=f"https://example.org/r{n}"), n + 1, OBSERVED)])
+    for view in ("agency_counts_by_quarter", "agency_counts_by_state", "le_requests_by_period"):
+        def select_all(v: str = view) -> list[Any]:
+            return con.execute(f"SELECT * FROM {v}").fetchall()
+
+        times, peak, rows = timer.measure(select_all)
+        show(f"SELECT * FROM {view}", times, peak, f"{len(rows):,} rows")
+    con.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def e2e_section(timer: Timer, workdir: Path) -> None:
+    print("\nend to end: ringwatch sync --from-file (2,700 placemarks) as a subprocess")
+    kml = workdir / "map.kml"
+    kml.write_bytes(synthetic_map_kml(2700))
+    ringwatch = [sys.executable, "-m", "flows.cli", "sync", "--from-file", str(kml), "--observed-at", "2025-04-01"]
+    base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
+    base |= {"PYTHONPATH": str(ROOT), "PREFECT_HOME": str(workdir / "prefect-home")}
+    counter = iter(range(10**6))
+
+    def sync(env: dict[str, str]) -> None:
+        env = {**env, "RINGWATCH_DB": str(workdir / f"e2e{next(counter)}.duckdb")}
+        subprocess.run(ringwatch, cwd=ROOT, env=env, check=True, capture_output=True)
+
+    times, _, _ = timer.measure(lambda: sync(base))
+    show("cold: Prefect starts a temporary server", times)
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "prefect", "server", "start", "--port", str(port)],
+                              env=base, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        api = f"http://127.0.0.1:{port}/api"
+        deadline = time.monotonic() + 120
+        import urllib.request
+        while True:
+            try:
+                urllib.request.urlopen(f"{api}/health", timeout=2)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        times, _, _ = timer.measure(lambda: sync({**base, "PREFECT_API_URL": api}))
+        show("warm: a Prefect server already running", times)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=5, help="timed runs per figure, after a warm-up (default 5)")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2700, 27000, 270000])
+    parser.add_argument("--skip-e2e", action="store_true", help="skip the subprocess end-to-end timings")
+    args = parser.parse_args()
+    workdir = Path(tempfile.mkdtemp(prefix="ringwatch-bench-"))
+    timer = Timer(args.runs)
+    print(f"ringwatch bench: median of {args.runs} runs after a warm-up (min-max), peak RSS of the step")
+    try:
+        sizes_section(args.sizes, timer, workdir)
+        views_section(timer, workdir)
+        if not args.skip_e2e:
+            e2e_section(timer, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
