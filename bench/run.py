@@ -16,6 +16,7 @@ view under 100 ms; a cold `ringwatch sync --from-file` under 10 s including Pref
 from __future__ import annotations
 
 import argparse
+import contextlib
 import io
 import os
 import shutil
@@ -48,10 +49,8 @@ OBSERVED = datetime(2025, 4, 1, 6, tzinfo=UTC)
 
 
 def reset_peak() -> None:
-    try:
+    with contextlib.suppress(OSError):
         Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        pass
 
 
 def peak_mib() -> float:
@@ -101,51 +100,55 @@ def lxml_floor(data: bytes) -> int:
 def dlt_load(records: list[dict[str, Any]], workdir: Path, n: int) -> None:
     import dlt
 
-    pipeline = dlt.pipeline(pipeline_name=f"bench{n}", destination=dlt.destinations.duckdb(str(workdir / f"dlt{n}.duckdb")),
-                            dataset_name="ringwatch", pipelines_dir=str(workdir / "pipelines"))
+    destination = dlt.destinations.duckdb(str(workdir / f"dlt{n}.duckdb"))
+    pipeline = dlt.pipeline(pipeline_name=f"bench{n}", destination=destination, dataset_name="ringwatch",
+                            pipelines_dir=str(workdir / "pipelines"))
     pipeline.run(records, table_name="agency_snapshots", write_disposition="merge",
                  primary_key=("quarter", "agency_id"))
 
 
 def sizes_section(sizes: list[int], timer: Timer, workdir: Path) -> dict[int, float]:
-    totals: dict[int, float] = {}
-    for size in sizes:
-        print(f"\n{size:,} placemarks")
-        data = synthetic_map_kml(size)
-        runs = timer.runs if size < 100_000 else max(5, timer.runs // 2)
-        t_parse, m_parse, agencies = timer.measure(lambda: parse_agency_map(data, source_url="bench"), runs=runs)
-        t_floor, m_floor, count = timer.measure(lambda: lxml_floor(data), runs=runs)
-        assert count == len(agencies) == size
-        kept, _ = merge_duplicates(agencies)
-        snapshot = Snapshot("agency_map", "2025Q1", OBSERVED, tuple(kept))
-        counter = iter(range(10**6))
-
-        def ringwatch_load() -> None:
-            con = connect(workdir / f"rw{next(counter)}.duckdb")
-            load_agency_snapshot(con, snapshot, capture_id=1, origin="file", run_id=1)
-            con.close()
-
-        records = [{"quarter": "2025Q1", "agency_id": a.agency_id, "name": a.name, "agency_type": a.agency_type,
-                    "type_basis": a.type_basis, "layer": a.layer, "address": a.address, "city": a.city,
-                    "state": a.state, "active_date": a.active_date, "latitude": a.latitude,
-                    "longitude": a.longitude, "profile_url": a.profile_url, "capture_id": 1,
-                    "observed_at": OBSERVED} for a in kept]
-        t_load, m_load, _ = timer.measure(ringwatch_load, runs=runs)
-        dlt_counter = iter(range(10**6))
-        t_dlt, m_dlt, _ = timer.measure(lambda: dlt_load(records, workdir, next(dlt_counter)), runs=runs)
-        parse_median = show("parse: ringwatch", t_parse, m_parse)
-        floor_median = show("parse: lxml floor (count Placemarks)", t_floor, m_floor,
-                            f"ratio ringwatch/floor {parse_median / statistics.median(t_floor):.1f}x")
-        load_median = show("load: ringwatch into a fresh DuckDB file", t_load, m_load)
-        show("load: dlt merge into DuckDB", t_dlt, m_dlt,
-             f"ratio dlt/ringwatch {statistics.median(t_dlt) / load_median:.1f}x")
-        totals[size] = parse_median + load_median
-        del floor_median
+    totals = {size: measure_size(size, timer, workdir) for size in sizes}
     if len(totals) > 1:
         small, large = min(totals), max(totals)
         print(f"\nscaling: {large // small}x the placemarks took {totals[large] / totals[small]:.0f}x the time "
               "(parse + load)")
     return totals
+
+
+def measure_size(size: int, timer: Timer, workdir: Path) -> float:
+    """Parse and load one synthetic map, beside the lxml floor and dlt; return parse + load."""
+    print(f"\n{size:,} placemarks")
+    data = synthetic_map_kml(size)
+    runs = timer.runs if size < 100_000 else max(5, timer.runs // 2)
+    t_parse, m_parse, agencies = timer.measure(lambda: parse_agency_map(data, source_url="bench"), runs=runs)
+    t_floor, m_floor, count = timer.measure(lambda: lxml_floor(data), runs=runs)
+    assert count == len(agencies) == size
+    kept, _ = merge_duplicates(agencies)
+    snapshot = Snapshot("agency_map", "2025Q1", OBSERVED, tuple(kept))
+    counter = iter(range(10**6))
+
+    def ringwatch_load() -> None:
+        con = connect(workdir / f"rw{next(counter)}.duckdb")
+        load_agency_snapshot(con, snapshot, capture_id=1, origin="file", run_id=1)
+        con.close()
+
+    records = [{"quarter": "2025Q1", "agency_id": a.agency_id, "name": a.name, "agency_type": a.agency_type,
+                "type_basis": a.type_basis, "layer": a.layer, "address": a.address, "city": a.city,
+                "state": a.state, "active_date": a.active_date, "latitude": a.latitude,
+                "longitude": a.longitude, "profile_url": a.profile_url, "capture_id": 1,
+                "observed_at": OBSERVED} for a in kept]
+    t_load, m_load, _ = timer.measure(ringwatch_load, runs=runs)
+    dlt_counter = iter(range(10**6))
+    t_dlt, m_dlt, _ = timer.measure(lambda: dlt_load(records, workdir, next(dlt_counter)), runs=runs)
+    parse_median = show("parse: ringwatch", t_parse, m_parse)
+    floor_median = show("parse: lxml floor (count Placemarks)", t_floor, m_floor,
+                        f"ratio ringwatch/floor {parse_median / statistics.median(t_floor):.1f}x")
+    load_median = show("load: ringwatch into a fresh DuckDB file", t_load, m_load)
+    show("load: dlt merge into DuckDB", t_dlt, m_dlt,
+         f"ratio dlt/ringwatch {statistics.median(t_dlt) / load_median:.1f}x")
+    del floor_median
+    return parse_median + load_median
 
 
 def views_section(timer: Timer, workdir: Path) -> None:
