@@ -14,23 +14,10 @@ import duckdb
 import pytest
 
 from bench.synthetic_map import synthetic_map_kml
-from tests.faults.test_faults import CONFIG, EARLIER, ROOT, dump, held_quarters
+from tests.faults.conftest import CONFIG, EARLIER
+from tests.faults.test_faults import ROOT, dump, held_quarters
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    from flows.sync_agency_map import sync_agency_map
-
-    path = tmp_path / "ringwatch.duckdb"
-    config = tmp_path / "seed.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    for n, quarter in enumerate(EARLIER):
-        kml = tmp_path / f"seed{n}.kml"
-        kml.write_bytes(synthetic_map_kml(10, seed=3))
-        sync_agency_map(from_file=str(kml), quarter=quarter, db_path=str(path), config_path=str(config))
-    return path
 
 
 def start_sync(db: Path, quarter: str, *, pause: float | None = None, marker: Path | None = None

@@ -15,8 +15,9 @@ import duckdb
 import pytest
 
 from bench.synthetic_map import synthetic_map_kml
-from tests.conftest import FAST_CONFIG, read_fixture
+from tests.conftest import read_fixture
 from tests.fake_site import FakeSite, fail_then, redirect, reset_mid_body, running, slow, truncated
+from tests.faults.conftest import CONFIG, EARLIER
 from tests.scrapers.test_agency_map import BILLION_LAUGHS
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
@@ -26,10 +27,6 @@ WRAPPER_PATH = "/maps/d/kml?mid=M1&nl=1&forcekml=1"
 TARGET_PATH = "/maps/d/kml?mid=M1&forcekml=1"
 REPORT_PATH = "/2021/01/20/law-enforcement-information-requests-in-2020"
 KML = "application/vnd.google-earth.kml+xml"
-EARLIER = ("2024Q1", "2024Q2")
-CONFIG = FAST_CONFIG.replace("read_timeout_seconds = 2.0", "read_timeout_seconds = 1.0").replace(
-    "max_body_bytes = 2_000_000", "max_body_bytes = 200_000").replace(
-    "total_timeout_seconds = 5.0", "total_timeout_seconds = 4.0")
 
 
 def wrapper_for(site: FakeSite) -> bytes:
@@ -47,21 +44,6 @@ def site() -> Iterator[FakeSite]:
         started.serve(TARGET_PATH, synthetic_map_kml(12, seed=3), content_type=KML)
         started.serve(REPORT_PATH, read_fixture("transparency/report_2020_table_rows.html"), content_type="text/html")
         yield started
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    """A database holding two quarters of 10 agencies, loaded through the real flow."""
-    from flows.sync_agency_map import sync_agency_map
-
-    path = tmp_path / "ringwatch.duckdb"
-    config = tmp_path / "seed.toml"
-    config.write_text(CONFIG, encoding="utf-8")
-    for n, quarter in enumerate(EARLIER):
-        kml = tmp_path / f"seed{n}.kml"
-        kml.write_bytes(synthetic_map_kml(10, seed=3))  # the same agencies as the site's 12, less 2
-        sync_agency_map(from_file=str(kml), quarter=quarter, db_path=str(path), config_path=str(config))
-    return path
 
 
 def ringwatch(site: FakeSite, db: Path, *args: str, source: str = "agency_map",

@@ -1,0 +1,33 @@
+"""The database every fault test starts from: two quarters already held."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from bench.synthetic_map import synthetic_map_kml
+from tests.conftest import FAST_CONFIG
+
+# The quarters already held, and the shortened timeouts and limits the faults run under.
+EARLIER = ("2024Q1", "2024Q2")
+CONFIG = FAST_CONFIG.replace("read_timeout_seconds = 2.0", "read_timeout_seconds = 1.0").replace(
+    "max_body_bytes = 2_000_000", "max_body_bytes = 200_000").replace(
+    "total_timeout_seconds = 5.0", "total_timeout_seconds = 4.0")
+
+
+@pytest.fixture
+def db(tmp_path: Path) -> Path:
+    """A database holding two quarters of 10 agencies, loaded through the real flow."""
+    from flows.sync_agency_map import sync_agency_map
+
+    path = tmp_path / "ringwatch.duckdb"
+    config = tmp_path / "seed.toml"
+    config.write_text(CONFIG, encoding="utf-8")
+    for n, quarter in enumerate(EARLIER):
+        kml = tmp_path / f"seed{n}.kml"
+        kml.write_bytes(synthetic_map_kml(10, seed=3))  # the same agencies as the site's 12, less 2
+        sync_agency_map(from_file=str(kml), quarter=quarter, db_path=str(path), config_path=str(config))
+    return path
+
+
