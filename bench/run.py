@@ -177,6 +177,39 @@ def views_section(timer: Timer, workdir: Path) -> None:
     con.close()
 
 
+PIPELINE = """
+import sys, tempfile
+from datetime import datetime, timezone
+from pathlib import Path
+sys.path.insert(0, sys.argv[2])
+from bench.synthetic_map import synthetic_map_kml
+from scrapers.agency_map import parse_agency_map
+from scrapers.records import Snapshot
+from warehouse.db import connect
+from warehouse.load import load_agency_snapshot
+from warehouse.quality import merge_duplicates
+data = synthetic_map_kml(int(sys.argv[1]))
+agencies = parse_agency_map(data, source_url="bench")
+del data
+kept, _ = merge_duplicates(agencies)
+del agencies
+snapshot = Snapshot("agency_map", "2025Q1", datetime(2025, 4, 1, tzinfo=timezone.utc), tuple(kept))
+del kept
+con = connect(Path(tempfile.mkdtemp()) / "pipeline.duckdb")
+load_agency_snapshot(con, snapshot, capture_id=1, origin="file", run_id=1)
+con.close()
+print([line.split()[1] for line in open("/proc/self/status") if line.startswith("VmHWM")][0])
+"""
+
+
+def pipeline_section(sizes: list[int]) -> None:
+    print("\npeak memory of a whole pipeline (generate, parse, validate, load) in a fresh process")
+    for size in sizes:
+        out = subprocess.run([sys.executable, "-c", PIPELINE, str(size), str(ROOT)], check=True,
+                             capture_output=True, text=True).stdout
+        print(f"  {size:>9,} placemarks: {int(out.strip()) / 1024:,.0f} MiB peak RSS", flush=True)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -231,6 +264,7 @@ def main() -> None:
     print(f"ringwatch bench: median of {args.runs} runs after a warm-up (min-max), peak RSS of the step")
     try:
         sizes_section(args.sizes, timer, workdir)
+        pipeline_section(args.sizes)
         views_section(timer, workdir)
         if not args.skip_e2e:
             e2e_section(timer, workdir)

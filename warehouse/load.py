@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 
 from scrapers.normalize import as_utc, parse_number
-from scrapers.records import Snapshot
+from scrapers.records import Agency, Snapshot
 from warehouse.clock import utcnow
 from warehouse.quarters import Quarter, replaces
 
@@ -119,9 +119,19 @@ def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
     return LoadResult(quarter, "loaded", len(snapshot.agencies), replaced_observation=existing)
 
 
+# Rows per INSERT: bounds the memory DuckDB needs to convert the parameter lists.
+_CHUNK_ROWS = 25_000
+
+
 def _insert_agencies(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
                      capture_id: int, observed: datetime) -> None:
-    agencies = snapshot.agencies
+    for start in range(0, len(snapshot.agencies), _CHUNK_ROWS):
+        _insert_chunk(con, snapshot, snapshot.agencies[start:start + _CHUNK_ROWS], capture_id=capture_id,
+                      observed=observed)
+
+
+def _insert_chunk(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, agencies: tuple[Agency, ...], *,
+                  capture_id: int, observed: datetime) -> None:
     n = len(agencies)
     con.execute(_INSERT_AGENCIES, {
         "quarter": [snapshot.quarter] * n,
