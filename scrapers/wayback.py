@@ -18,9 +18,6 @@ from scrapers.errors import ParseError, snippet_of
 from scrapers.http import PoliteClient
 from scrapers.records import Capture
 
-DEFAULT_BASE = "https://web.archive.org"
-CDX_FIELDS = ("urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length")
-
 
 @dataclass(frozen=True, slots=True)
 class ArchivedCapture:
