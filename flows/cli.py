@@ -353,6 +353,44 @@ def status(check: bool, db_path: str | None, config_path: str | None) -> None:
         raise SystemExit(1)
 
 
+@cli.command()
+@click.option("--out", type=click.Path(dir_okay=False, writable=True), default="report.html", show_default=True,
+              help="The HTML file to write (replaced whole).")
+@click.option("--png-dir", type=click.Path(file_okay=False), default=None,
+              help="Folder for one PNG per chart [default: <out>-charts/ beside the HTML, e.g. report-charts/].")
+@_db_option
+@_config_option
+@_reports_errors
+def report(out: str, png_dir: str | None, db_path: str | None, config_path: str | None) -> None:
+    """Write a trend report: one HTML file that opens offline, and a PNG of each chart.
+
+    Charts: agencies per quarter (observed snapshots, and the reconstruction from Active
+    Dates), joins and departures, agencies by state and the states that grew most over
+    the last four quarters, agencies by type, and transparency requests by type and
+    outcome with the share complied with. A header gives each source's last sync and the
+    origins used, and the latest quarter's joins and departures by name. Read-only: it
+    can run while nothing else writes, and changes nothing.
+    """
+    from pathlib import Path
+
+    from flows.settings import load_settings
+    from warehouse.report.build import build_report
+
+    settings = load_settings(config_path, db_path=db_path)
+    click.echo(f"reading {settings.db_path} and drawing the charts...", err=True)
+    files = build_report(settings.db_path, Path(out), png_dir=Path(png_dir) if png_dir else None,
+                         policy=settings.staleness)
+    if files.database_empty:
+        click.echo(f"warning: {settings.db_path} holds no snapshot and no transparency figures yet; the "
+                   "report's charts are empty. Run 'ringwatch sync' first.", err=True)
+    elif files.empty_charts:
+        click.echo(f"note: {len(files.empty_charts)} chart(s) had no data and say why in the report: "
+                   + "; ".join(files.empty_charts), err=True)
+    size = files.html.stat().st_size
+    click.echo(f"wrote {files.html} ({size / 1024:,.0f} KiB, {len(files.pngs)} charts, "
+               f"{files.charts_with_data} with data) and {len(files.pngs)} PNGs in {files.pngs[0].parent}/")
+
+
 def _quiet_prefect(verbose: bool) -> None:
     """Keep the terminal to our own lines unless asked; the Prefect UI still gets the logs."""
     if not verbose:

@@ -10,6 +10,7 @@ order, so a view may build on one whose name sorts before it.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,24 @@ def sql_files(folder: str) -> list[SqlFile]:
     files = [SqlFile(p.name, p.read_text(encoding="utf-8"))
              for p in root.iterdir() if p.name.endswith(".sql")]
     return sorted(files, key=lambda f: f.name)
+
+
+def named_queries(path: str) -> dict[str, str]:
+    """The queries of a package .sql file, each headed `-- name: <name>` (the aiosql and
+    PugSQL convention), so read-side SQL lives in files like the views do."""
+    text = resources.files("warehouse").joinpath(path).read_text(encoding="utf-8")
+    queries: dict[str, str] = {}
+    name: str | None = None
+    for line in text.splitlines():
+        header = re.match(r"--\s*name:\s*(\w+)\s*$", line)
+        if header:
+            name = header[1]
+            if name in queries:
+                raise WarehouseError(f"{path}: the query name {name!r} is used twice.")
+            queries[name] = ""
+        elif name is not None:
+            queries[name] += line + "\n"
+    return {n: q.strip() for n, q in queries.items()}
 
 
 def blob_dir_for(db_path: str | Path) -> Path:

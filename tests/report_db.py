@@ -1,0 +1,79 @@
+"""A small warehouse for report tests, written through the real loaders: five agency-map
+quarters with one missing (2023Q3), joins and departures, four origins, logged runs, and
+two transparency reports (the 2020 post and a 2021 half-year page)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+from scrapers.records import Agency, Capture, Snapshot
+from scrapers.transparency import parse_report_page
+from tests.conftest import read_fixture
+from warehouse.captures import BlobStore, store_capture
+from warehouse.db import blob_dir_for, connect
+from warehouse.load import load_agency_snapshot
+from warehouse.load_transparency import ParsedReport, load_reports
+from warehouse.runs import finish_run, start_run
+
+STATES = ("CA", "TX", "FL", "NY", "WA", "OH", "GA")
+TYPES = ("police", "police", "sheriff", "fire", "other", "police")
+# quarter -> (origin, agency numbers on the map): 2023Q3 is not held.
+MEMBERS: dict[str, tuple[str, list[int]]] = {
+    "2023Q1": ("wayback", list(range(0, 20))),
+    "2023Q2": ("wayback", [i for i in range(0, 26) if i != 3]),
+    "2023Q4": ("atlas", [i for i in range(0, 33) if i not in (3, 7)]),
+    "2024Q1": ("file", [i for i in range(0, 40) if i not in (3, 7, 11)]),
+    "2024Q2": ("live", [i for i in range(0, 52) if i not in (3, 7, 11, 12)] + [60]),
+}
+LATEST = "2024Q2"
+REPORTS = (
+    ("https://blog.ring.com/2021/01/20/law-enforcement-information-requests-in-2020", "report_2020_table_rows.html"),
+    ("https://ring.com/law-enforcement-information-requests", "requests_page_h1_2021.html"),
+)
+
+
+def agency(n: int) -> Agency:
+    state = None if n == 60 else STATES[(n * 3) % len(STATES)]  # agency 60 names no state
+    kind = TYPES[n % len(TYPES)]
+    return Agency(agency_id=f"a{n:03d}", name=f"Agency {n:03d} {kind.title()}", agency_type=kind, type_basis="name",
+                  layer=None, address=f"1 Main St, Town {n}, {state or ''}", city=f"Town {n}", state=state,
+                  active_date=date(2019, 1, 1) + timedelta(days=45 * n), latitude=30.0, longitude=-90.0,
+                  profile_url=None, position=n)
+
+
+def observed_at(quarter: str) -> datetime:
+    year, number = int(quarter[:4]), int(quarter[-1])
+    end_month = 3 * number
+    return datetime(year, end_month, 28, 12, tzinfo=UTC)
+
+
+def build_report_db(path: Path) -> Path:
+    con = connect(path)
+    store = BlobStore(blob_dir_for(path))
+    try:
+        for quarter, (origin, members) in MEMBERS.items():
+            when = observed_at(quarter)
+            mode = "live" if origin == "live" else origin
+            run_id = start_run(con, source="agency_map", mode=mode, flow_run_id=None, url="https://example.org/map")
+            capture_id = store_capture(con, store, Capture("agency_map", "https://example.org/map", when, 200,
+                                                           "application/vnd.google-earth.kml+xml",
+                                                           quarter.encode(), origin=origin), run_id=run_id)
+            snapshot = Snapshot("agency_map", quarter, when, tuple(agency(n) for n in members))
+            load_agency_snapshot(con, snapshot, capture_id=capture_id, origin=origin, run_id=run_id)
+            finish_run(con, run_id, status="success", quarter=quarter, rows_loaded=len(members),
+                       capture_id=capture_id)
+        run_id = start_run(con, source="transparency", mode="live", flow_run_id=None, url=REPORTS[0][0])
+        parsed = []
+        for number, (url, fixture) in enumerate(REPORTS):
+            body = read_fixture(f"transparency/{fixture}")
+            when = datetime(2021, 8, 1 + number, tzinfo=UTC)
+            capture_id = store_capture(con, store, Capture("transparency", url, when, 200, "text/html", body),
+                                       run_id=run_id)
+            parsed.append(ParsedReport(parse_report_page(body, source_url=url), capture_id, when))
+        load_reports(con, parsed)
+        finish_run(con, run_id, status="success", quarter="2021Q3", rows_loaded=sum(len(p.page.figures)
+                                                                                   for p in parsed))
+    finally:
+        con.close()
+    return path

@@ -1,0 +1,87 @@
+-- Read-side queries of `ringwatch report`, one per `-- name:` block, all on the documented
+-- views so that the report and `ringwatch query` can never disagree.
+
+-- name: quarters_held
+-- The agency-map quarters held, oldest first.
+SELECT quarter FROM snapshots WHERE source = 'agency_map' ORDER BY quarter;
+
+-- name: agencies_observed
+-- One row per agency-map quarter held: agencies on the map, joins and departures since the
+-- quarter held before (NULL for the first).
+SELECT quarter, agencies, joined, "left", compared_with
+FROM agency_counts_by_quarter
+ORDER BY quarter;
+
+-- name: agencies_reconstructed
+-- Running total of agencies by Active Date, from the latest snapshot (a lower bound).
+SELECT quarter, joined, cumulative
+FROM agency_joins_by_quarter
+ORDER BY quarter;
+
+-- name: agencies_by_type
+SELECT quarter, agency_type, agencies
+FROM agency_counts_by_type
+ORDER BY quarter, agency_type;
+
+-- name: agencies_by_state
+-- Agencies per state in one quarter, most first; agencies whose address named no state
+-- are left out (they are counted in the quarter's total).
+SELECT state, agencies
+FROM agency_counts_by_state
+WHERE quarter = $quarter AND state IS NOT NULL
+ORDER BY agencies DESC, state;
+
+-- name: agencies_without_state
+SELECT coalesce(sum(agencies), 0) AS agencies
+FROM agency_counts_by_state
+WHERE quarter = $quarter AND state IS NULL;
+
+-- name: state_growth
+-- The states that gained the most agencies between two quarters held (net of departures),
+-- largest first; states that did not grow are left out.
+WITH now AS (
+    SELECT state, agencies FROM agency_counts_by_state
+    WHERE quarter = $latest AND state IS NOT NULL
+),
+before AS (
+    SELECT state, agencies FROM agency_counts_by_state
+    WHERE quarter = $baseline AND state IS NOT NULL
+),
+final AS (
+    SELECT n.state, coalesce(b.agencies, 0) AS agencies_before, n.agencies AS agencies_after,
+           n.agencies - coalesce(b.agencies, 0) AS growth
+    FROM now AS n
+    LEFT JOIN before AS b USING (state)
+)
+SELECT * FROM final WHERE growth > 0 ORDER BY growth DESC, state LIMIT $top;
+
+-- name: requests_by_period
+SELECT period_label, period_start, period_end, request_type, received, full_response,
+       partial_response, no_response, complied_share
+FROM le_requests_by_period
+ORDER BY period_start, period_end, request_type;
+
+-- name: request_ranges
+-- U.S. figures given only as a range (national-security requests: "0-249"), which the
+-- exact-figure view leaves NULL.
+SELECT period_start, period_end, request_type, outcome, value_low, value_high
+FROM le_request_counts_current
+WHERE country = 'US' AND value IS NULL
+ORDER BY period_start, period_end, request_type, outcome;
+
+-- name: snapshot_origins
+-- Where each agency-map quarter held came from (live, file, wayback, atlas).
+SELECT origin, count(*) AS quarters, min(quarter) AS first_quarter, max(quarter) AS last_quarter
+FROM snapshots
+WHERE source = 'agency_map'
+GROUP BY origin
+ORDER BY origin;
+
+-- name: figure_origins
+-- Where the current transparency figures came from, by the origin of their capture.
+SELECT c.origin, count(*) AS figures, min(f.period_start) AS first_period_start,
+       max(f.period_end) AS last_period_end
+FROM le_request_counts_current AS f
+JOIN captures AS c USING (capture_id)
+GROUP BY c.origin
+ORDER BY c.origin;
