@@ -21,7 +21,7 @@ def imports_of(path: Path) -> set[str]:
 
 
 def modules(package: str) -> list[Path]:
-    return sorted((ROOT / package).glob("*.py"))
+    return sorted((ROOT / package).rglob("*.py"))
 
 
 def test_only_the_http_module_imports_requests() -> None:

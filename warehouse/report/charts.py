@@ -124,12 +124,16 @@ def agencies_over_time(data: ReportData) -> Chart:
                 label=f"reconstructed from Active Dates in {data.latest_quarter} (lower bound)")
     if observed:
         _shade_gaps(ax, list(observed))
-        xs, ys = _with_gaps(observed)
+        xs, ys = series_with_gaps(observed)
         ax.plot(xs, ys, color=DARK, linewidth=2.2, marker="o", markersize=5, label="observed snapshot")
+        last = list(observed)[-1]
+        ax.annotate(f"{observed[last]:,}", (_index(last), observed[last]), textcoords="offset points",
+                    xytext=(0, 7), ha="center", fontsize=8, fontweight="bold")
     _quarter_axis(ax, lo, hi)
     ax.set_ylabel("agencies (count)")
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(_thousands)
     ax.set_title(title, loc="left")
     ax.legend(handles=_legend_with_gap(ax, observed), loc="upper left", frameon=False, fontsize=9)
     description = (f"Line chart of agencies on the map: {len(observed)} observed quarter(s)"
@@ -197,6 +201,7 @@ def agencies_by_state(data: ReportData) -> Chart:
     ax.set_xlabel("agencies (count)")
     ax.set_ylabel("state (USPS code)")
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_formatter(_thousands)
     ax.grid(axis="x")
     ax.grid(axis="y", visible=False)
     ax.set_title(title, loc="left")
@@ -253,13 +258,14 @@ def agencies_by_type(data: ReportData) -> Chart:
                       _map_source(data))
     _shade_gaps(ax, held)
     for agency_type, (colour, dash, marker) in TYPE_STYLES.items():
-        xs, ys = _with_gaps({q: counts.get((q, agency_type), 0) for q in held})
+        xs, ys = series_with_gaps({q: counts.get((q, agency_type), 0) for q in held})
         ax.plot(xs, ys, color=colour, linestyle=dash, marker=marker, markersize=5, linewidth=1.8,
                 label=agency_type)
     _quarter_axis(ax, _index(held[0]), _index(held[-1]))
     ax.set_ylabel("agencies (count)")
     ax.set_ylim(bottom=0)
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.yaxis.set_major_formatter(_thousands)
     ax.set_title(title, loc="left")
     ax.legend(handles=_legend_with_gap(ax, dict.fromkeys(held, 0)), loc="upper left", bbox_to_anchor=(1.01, 1),
               frameon=False, fontsize=9)
@@ -413,7 +419,7 @@ def _outcome_panel(ax: Axes, cells: Sequence[tuple[PeriodRequests | None, list[t
     ax.set_xlim(-0.5, len(periods) - 0.5)
     ax.set_ylim(0, max(top * 1.15, 1))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
-    ax.yaxis.set_major_formatter(lambda v, _pos: f"{v:,.0f}")
+    ax.yaxis.set_major_formatter(_thousands)
 
 
 def _ranges_by_key(ranges: Sequence[RequestRange]) -> dict[tuple[date, date, str], list[tuple[str, int, int]]]:
@@ -439,6 +445,10 @@ def _periods(data: ReportData) -> list[tuple[date, date]]:
                   | {(r.period_start, r.period_end) for r in data.ranges})
 
 
+def _thousands(value: float, _position: float = 0) -> str:
+    return f"{value:,.0f}"
+
+
 def _index(label: str) -> int:
     q = Quarter.parse(label)
     return q.year * 4 + q.number - 1
@@ -455,7 +465,7 @@ def _quarter_span(*series: dict[str, Any]) -> list[str]:
     return [_label(i) for i in range(min(indexes), max(indexes) + 1)]
 
 
-def _with_gaps(values: dict[str, int]) -> tuple[list[int], list[float]]:
+def series_with_gaps(values: dict[str, int]) -> tuple[list[int], list[float]]:
     """Every quarter from the first to the last held, NaN where none is held, so the line
     breaks at a gap instead of drawing across it."""
     span = _quarter_span(values)
@@ -522,6 +532,7 @@ def _empty(fig: Figure, ax: Axes, slug: str, title: str, message: str, table: Ta
             bbox={"facecolor": "white", "edgecolor": "#999999", "boxstyle": "round,pad=0.6"})
     ax.set_xticks([])
     ax.set_yticks([])
+    ax.spines[["left", "bottom"]].set_visible(False)
     return _finish(fig, slug, title, f"No chart: {message}", table, source, has_data=False)
 
 

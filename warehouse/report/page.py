@@ -91,7 +91,8 @@ def _status_row(s: SourceStatus) -> tuple[str, ...]:
     if s.holdings is not None:
         held = s.holdings
     elif s.quarters:
-        held = f"{len(s.quarters)} quarter(s): {s.quarters[0]} to {s.quarters[-1]}"
+        held = (f"{len(s.quarters)} quarters: {s.quarters[0]} to {s.quarters[-1]}" if len(s.quarters) > 1
+                else f"1 quarter: {s.quarters[0]}")
     else:
         held = "nothing"
     return (s.source, live, s.last_other_load or "", attempt, held, "; ".join(s.stale) or "no")
