@@ -175,6 +175,14 @@ def views_section(timer: Timer, workdir: Path) -> None:
         times, peak, rows = timer.measure(select_all)
         show(f"SELECT * FROM {view}", times, peak, f"{len(rows):,} rows")
     con.close()
+    from warehouse.report.build import build_report
+
+    def report() -> Any:
+        return build_report(workdir / "views.duckdb", workdir / "report.html")
+
+    times, peak, files = timer.measure(report)
+    show("ringwatch report (7 charts, HTML + PNGs)", times, peak,
+         f"{files.html.stat().st_size / 1024:,.0f} KiB HTML")
 
 
 PIPELINE = """

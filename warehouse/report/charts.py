@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import math
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -135,7 +136,7 @@ def agencies_over_time(data: ReportData) -> Chart:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(_thousands)
     ax.set_title(title, loc="left")
-    ax.legend(handles=_legend_with_gap(ax, observed), loc="upper left", frameon=False, fontsize=9)
+    _legend_beside(ax, _legend_with_gap(ax, observed))
     description = (f"Line chart of agencies on the map: {len(observed)} observed quarter(s)"
                    + (f", latest {held[-1]} with {observed[held[-1]]:,}" if (held := list(observed)) else "")
                    + (f"; reconstruction from Active Dates from {span[0]}" if rebuilt else "") + ".")
@@ -169,8 +170,7 @@ def joins_and_departures(data: ReportData) -> Chart:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.set_ylabel("agencies (count): left below zero, joined above")
     ax.set_title(title, loc="left")
-    ax.legend(handles=_legend_with_gap(ax, dict.fromkeys(data.quarters_held, 0)), loc="upper left", frameon=False,
-              fontsize=9)
+    _legend_beside(ax, _legend_with_gap(ax, dict.fromkeys(data.quarters_held, 0)))
     skipped = [c for c in compared if _index(c.quarter) - _index(c.compared_with or c.quarter) > 1]
     note = ""
     if skipped:
@@ -267,8 +267,7 @@ def agencies_by_type(data: ReportData) -> Chart:
     ax.yaxis.set_major_locator(MaxNLocator(integer=True))
     ax.yaxis.set_major_formatter(_thousands)
     ax.set_title(title, loc="left")
-    ax.legend(handles=_legend_with_gap(ax, dict.fromkeys(held, 0)), loc="upper left", bbox_to_anchor=(1.01, 1),
-              frameon=False, fontsize=9)
+    _legend_beside(ax, _legend_with_gap(ax, dict.fromkeys(held, 0)))
     latest = held[-1]
     description = (f"Line chart of agencies by type over {len(held)} quarter(s) held; in {latest}: "
                    + ", ".join(f"{t} {counts.get((latest, t), 0):,}" for t in TYPE_STYLES) + ".")
@@ -346,14 +345,13 @@ def complied_share(data: ReportData) -> Chart:
             for x, y in zip(xs, ys, strict=True):
                 ax.annotate(f"{y:.0f}%", (x, y), textcoords="offset points", xytext=(-8, 0), ha="right",
                             va="center", fontsize=8, fontweight="bold")
-    ax.set_xticks(range(len(periods)), [period_name(s, e) for s, e in periods])
-    ax.set_xlim(-0.5, len(periods) - 0.5)
+    _period_ticks(ax, periods, crowded_at=8)
     ax.set_xlabel("reporting period")
     ax.set_ylim(0, 105)
     ax.yaxis.set_major_formatter(PercentFormatter(100))
     ax.set_ylabel("complied with (% of requests answered)")
     ax.set_title(title, loc="left")
-    ax.legend(loc="lower left", frameon=False, fontsize=8, ncols=2)
+    _legend_beside(ax, ax.get_legend_handles_labels()[0])
     description = ("Line chart of the share of requests answered in full or in part: "
                    + "; ".join(f"{period_name(r.period_start, r.period_end)} {r.request_type} "
                                f"{(r.complied_share or 0) * 100:.0f}%" for r in with_share[:6]) + ".")
@@ -415,11 +413,19 @@ def _outcome_panel(ax: Axes, cells: Sequence[tuple[PeriodRequests | None, list[t
             ax.annotate(label, (x, height), textcoords="offset points", xytext=(0, 2), ha="center", va="bottom",
                         fontsize=8)
         top = max(top, height)
-    ax.set_xticks(list(xs), [period_name(s, e) for s, e in periods], fontsize=8)
-    ax.set_xlim(-0.5, len(periods) - 0.5)
+    _period_ticks(ax, periods, crowded_at=4)
     ax.set_ylim(0, max(top * 1.15, 1))
     ax.yaxis.set_major_locator(MaxNLocator(integer=True, nbins=5))
     ax.yaxis.set_major_formatter(_thousands)
+
+
+def _period_ticks(ax: Axes, periods: Sequence[tuple[date, date]], *, crowded_at: int) -> None:
+    """One tick per period; slanted when there are many or their names are long."""
+    names = [period_name(s, e) for s, e in periods]
+    slanted = len(names) > crowded_at or any(len(n) > 8 for n in names) and len(names) > 1
+    ax.set_xticks(range(len(names)), names, fontsize=8, rotation=30 if slanted else 0,
+                  ha="right" if slanted else "center")
+    ax.set_xlim(-0.5, len(names) - 0.5)
 
 
 def _ranges_by_key(ranges: Sequence[RequestRange]) -> dict[tuple[date, date, str], list[tuple[str, int, int]]]:
@@ -485,6 +491,14 @@ def _legend_with_gap(ax: Axes, held: dict[str, int]) -> list[Any]:
     if len(span) > len(held):
         handles.append(Patch(facecolor=GAP, label="no snapshot held (gap, not interpolated)"))
     return handles
+
+
+def _legend_beside(ax: Axes, handles: list[Any]) -> None:
+    """The legend to the right of the plot, labels wrapped, so it never hides a line or a bar."""
+    for handle in handles:
+        handle.set_label(textwrap.fill(str(handle.get_label()), 24))
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False, fontsize=8.5,
+              labelspacing=0.9)
 
 
 def _quarter_axis(ax: Axes, lo: int, hi: int) -> None:
