@@ -264,3 +264,33 @@ def test_the_readme_lists_every_chart(small_report: ReportFiles) -> None:
         assert f"| `{png.stem}` |" in readme, png.stem
     assert "docs/report-screenshot.png" in readme
     assert (Path(__file__).resolve().parents[2] / "docs" / "report-screenshot.png").exists()
+
+
+def test_a_database_without_the_views_says_how_to_upgrade(tmp_path: Path) -> None:
+    db = tmp_path / "old.duckdb"
+    con = connect(db)
+    con.execute("DROP VIEW le_requests_by_year")
+    con.execute("DROP VIEW le_requests_by_period")
+    con.close()
+    result = CliRunner().invoke(cli, ["report", "--db", str(db), "--out", str(tmp_path / "r.html")])
+    assert result.exit_code == 1
+    assert "made by an older ringwatch" in result.output and "le_requests_by_period" in result.output
+    assert not (tmp_path / "r.html").exists()
+
+
+def test_every_chart_has_a_title_axis_labels_with_units_and_a_source_line(small_db: Path) -> None:
+    import matplotlib
+
+    with matplotlib.rc_context({"svg.fonttype": "none"}):  # text as <text>, so the words can be read
+        drawn = charts.draw_charts(read_report_data(small_db))
+    units = {"agencies-over-time": "agencies (count)", "joins-and-departures": "agencies (count)",
+             "agencies-by-state": "agencies (count)", "states-grown-most": "agencies gained",
+             "agencies-by-type": "agencies (count)", "requests-by-outcome": "requests (count)",
+             "complied-share": "% of requests answered"}
+    for chart in drawn:
+        words = " ".join(BeautifulSoup(chart.svg, "xml").find_all(string=True))
+        assert chart.title in words, chart.slug
+        assert units[chart.slug] in words, chart.slug
+        assert "Source: Ring's" in words and "origins:" in words, chart.slug
+        assert ("quarter" in words or "state (USPS code)" in words or "reporting period" in words
+                or chart.slug == "requests-by-outcome"), chart.slug  # the x axis is named

@@ -124,18 +124,19 @@ class ReportData:
 def read_report_data(db_path: Path, *, now: datetime | None = None,
                      policy: StalenessPolicy | None = None) -> ReportData:
     """Read the report's data; the database is opened read-only and never changed."""
-    statuses = tuple(source_status(db_path, policy=policy, now=now))
-    con = open_read_only(db_path)
     try:
-        return _read(con, db_path, statuses, now or utcnow())
+        statuses = tuple(source_status(db_path, policy=policy, now=now))
+        con = open_read_only(db_path)
+        try:
+            return _read(con, db_path, statuses, now or utcnow())
+        finally:
+            con.close()
     except duckdb.CatalogException as exc:
         raise WarehouseError(
             f"the database {db_path} lacks a table or view the report reads ({str(exc).splitlines()[0]}); "
             "it was made by an older ringwatch: run any writing command once (e.g. 'ringwatch reparse') "
             "to bring its schema up to date."
         ) from exc
-    finally:
-        con.close()
 
 
 def _read(con: duckdb.DuckDBPyConnection, db_path: Path, statuses: tuple[SourceStatus, ...],
