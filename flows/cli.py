@@ -83,7 +83,8 @@ def cli() -> None:
 
     `ringwatch sync` takes this quarter's snapshot of the Active Agency Map;
     `ringwatch query` asks the database in SQL; `ringwatch status` tells what is held
-    and what failed. Every command takes --help.
+    and what failed; `ringwatch report` draws the trends as an HTML page of charts.
+    Every command takes --help.
     """
 
 
