@@ -137,8 +137,9 @@ def agencies_over_time(data: ReportData) -> Chart:
     ax.yaxis.set_major_formatter(_thousands)
     ax.set_title(title, loc="left")
     _legend_beside(ax, _legend_with_gap(ax, observed))
-    description = (f"Line chart of agencies on the map: {len(observed)} observed quarter(s)"
-                   + (f", latest {held[-1]} with {observed[held[-1]]:,}" if (held := list(observed)) else "")
+    latest = f", latest {data.latest_quarter} with {observed[data.latest_quarter]:,}" \
+        if data.latest_quarter in observed else ""
+    description = (f"Line chart of agencies on the map: {len(observed)} observed quarter(s){latest}"
                    + (f"; reconstruction from Active Dates from {span[0]}" if rebuilt else "") + ".")
     return _finish(fig, slug, title, description, table, _map_source(data))
 
