@@ -71,9 +71,15 @@ def source_status(db_path: Path, *, policy: StalenessPolicy | None = None,
                   now: datetime | None = None) -> list[SourceStatus]:
     con = open_read_only(db_path)
     try:
-        return [_status_of(con, source, policy or StalenessPolicy(), now or utcnow()) for source in KNOWN_SOURCES]
+        return statuses_from(con, policy=policy, now=now)
     finally:
         con.close()
+
+
+def statuses_from(con: duckdb.DuckDBPyConnection, *, policy: StalenessPolicy | None = None,
+                  now: datetime | None = None) -> list[SourceStatus]:
+    """The status of every source, on a connection the caller already holds."""
+    return [_status_of(con, source, policy or StalenessPolicy(), now or utcnow()) for source in KNOWN_SOURCES]
 
 
 def _status_of(con: duckdb.DuckDBPyConnection, source: str, policy: StalenessPolicy,

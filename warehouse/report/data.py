@@ -18,7 +18,7 @@ from warehouse.changes import ChangeSummary, summarize_changes
 from warehouse.clock import utcnow
 from warehouse.db import named_queries
 from warehouse.quarters import Quarter
-from warehouse.read import SourceStatus, open_read_only, source_status
+from warehouse.read import SourceStatus, open_read_only, statuses_from
 from warehouse.staleness import StalenessPolicy
 
 GROWTH_WINDOW_QUARTERS = 4
@@ -124,19 +124,18 @@ class ReportData:
 def read_report_data(db_path: Path, *, now: datetime | None = None,
                      policy: StalenessPolicy | None = None) -> ReportData:
     """Read the report's data; the database is opened read-only and never changed."""
+    con = open_read_only(db_path)
     try:
-        statuses = tuple(source_status(db_path, policy=policy, now=now))
-        con = open_read_only(db_path)
-        try:
-            return _read(con, db_path, statuses, now or utcnow())
-        finally:
-            con.close()
+        statuses = tuple(statuses_from(con, policy=policy, now=now))
+        return _read(con, db_path, statuses, now or utcnow())
     except duckdb.CatalogException as exc:
         raise WarehouseError(
             f"the database {db_path} lacks a table or view the report reads ({str(exc).splitlines()[0]}); "
             "it was made by an older ringwatch: run any writing command once (e.g. 'ringwatch reparse') "
             "to bring its schema up to date."
         ) from exc
+    finally:
+        con.close()
 
 
 def _read(con: duckdb.DuckDBPyConnection, db_path: Path, statuses: tuple[SourceStatus, ...],
