@@ -8,6 +8,10 @@ DuckDB's C allocations too). Ratios are taken pair by pair within the same run.
     python bench/run.py            # about 15 minutes on a 2-core machine
     python bench/run.py --sizes 2700 --runs 5 --skip-e2e   # a quick look
 
+Identity resolution runs inside every load, so the load figures include it; the identity
+section loads a map across the 2021 format change and prints the joins and departures that
+result (both 0 when every agency was recognised).
+
 Targets (issue 7), read from the output: parse within 3x of the lxml floor; load at least 5x
 faster than dlt; 270,000 placemarks within 120x the time of 2,700 and under 1 GB; each trend
 view under 100 ms; a cold `ringwatch sync --from-file` under 10 s including Prefect's start.
@@ -151,6 +155,43 @@ def measure_size(size: int, timer: Timer, workdir: Path) -> float:
     return parse_median + load_median
 
 
+def identity_section(sizes: list[int], timer: Timer, workdir: Path) -> None:
+    """The cost of identity resolution across the 2021 format change, and the proof it worked."""
+    print("\nidentity: a 2020-era map (names abbreviated, no profiles) in the database, then the 2021-era map "
+          "of the same agencies (profiles) loaded and resolved")
+    from warehouse.identity_store import resolve_all
+
+    for size in sizes:
+        old, _ = merge_duplicates(parse_agency_map(synthetic_map_kml(size, with_profiles=False, retyped=True),
+                                                   source_url="bench"))
+        new, _ = merge_duplicates(parse_agency_map(synthetic_map_kml(size), source_url="bench"))
+        first = Snapshot("agency_map", "2020Q3", OBSERVED, tuple(old))
+        second = Snapshot("agency_map", "2021Q4", OBSERVED, tuple(new))
+        runs = timer.runs if size < 100_000 else max(3, timer.runs // 2)
+        times: list[float] = []
+        resolve_times: list[float] = []
+        reset_peak()
+        for n in range(runs + 1):  # the first is the warm-up
+            con = connect(workdir / f"id{size}-{n}.duckdb")
+            load_agency_snapshot(con, first, capture_id=1, origin="wayback", run_id=1)
+            start = time.perf_counter()
+            load_agency_snapshot(con, second, capture_id=2, origin="live", run_id=2)
+            loaded = time.perf_counter() - start
+            start = time.perf_counter()
+            resolve_all(con)
+            resolved = time.perf_counter() - start
+            if n:
+                times.append(loaded)
+                resolve_times.append(resolved)
+            row = con.execute("SELECT joined, \"left\" FROM agency_counts_by_quarter WHERE quarter = '2021Q4'"
+                              ).fetchone()
+            con.close()
+        assert row is not None
+        show(f"{size:,}: load + resolve the second era", times, peak_mib(),
+             f"joined {row[0]:,}, left {row[1]:,} across the change (0 and 0 when resolved)")
+        show(f"{size:,}: re-resolve both quarters alone", resolve_times)
+
+
 def views_section(timer: Timer, workdir: Path) -> None:
     print("\ntrend views over 40 quarters of 2,700 agencies")
     agencies, _ = merge_duplicates(parse_agency_map(synthetic_map_kml(2700), source_url="bench"))
@@ -168,7 +209,12 @@ def views_section(timer: Timer, workdir: Path) -> None:
                              source_url="https://example.org/r")
     for n in range(40):
         load_reports(con, [ParsedReport(replace(page, url=f"https://example.org/r{n}"), n + 1, OBSERVED)])
-    for view in ("agency_counts_by_quarter", "agency_counts_by_state", "le_requests_by_period"):
+    from warehouse.identity_store import resolve_all
+
+    times, peak, _ = timer.measure(lambda: resolve_all(con))
+    show("identity: re-resolve 40 quarters (100,000 observations)", times, peak)
+    for view in ("agency_counts_by_quarter", "agency_counts_by_state", "agency_identity_review",
+                 "le_requests_by_period"):
         def select_all(v: str = view) -> list[Any]:
             return con.execute(f"SELECT * FROM {v}").fetchall()
 
@@ -273,6 +319,7 @@ def main() -> None:
     try:
         sizes_section(args.sizes, timer, workdir)
         pipeline_section(args.sizes)
+        identity_section(args.sizes, timer, workdir)
         views_section(timer, workdir)
         if not args.skip_e2e:
             e2e_section(timer, workdir)

@@ -14,15 +14,27 @@ KINDS = ["Police Department", "County Sheriff's Office", "Fire Department",
          "Fire Protection District", "Department of Public Safety", "Marshal's Office"]
 
 
+# How another hand (or another era of the map) abbreviates the same names.
+RETYPED = (("Police Department", "PD"), ("Department", "Dept."), ("County", "Co."),
+           ("Sheriff's Office", "Sheriffs Office"), ("Fire Protection District", "Fire Prot. Dist."))
+
+
 def synthetic_map_kml(count: int, *, seed: int = 7, fire_layer: bool = True,
-                      with_profiles: bool = True) -> bytes:
-    """A direct KML with `count` placemarks in two Folders, like Google's export."""
+                      with_profiles: bool = True, retyped: bool = False) -> bytes:
+    """A direct KML with `count` placemarks in two Folders, like Google's export.
+
+    The same seed gives the same agencies; `retyped` writes their names with the usual
+    abbreviations, as the map's 2019-2020 era or an Atlas export might.
+    """
     rng = random.Random(seed)
     law: list[str] = []
     fire: list[str] = []
     for i in range(count):
         kind = KINDS[i % len(KINDS)]
         name = f"Synthtown {i} {kind}"
+        if retyped:
+            for full, short in RETYPED:
+                name = name.replace(full, short)
         state = STATES[rng.randrange(len(STATES))]
         month, day, year = rng.randint(1, 12), rng.randint(1, 28), rng.choice([2018, 2019, 2020, 2021, 2022, 2023])
         date = f"{month}/{day}/{year}" if i % 3 else f"{month}/{day}/{year % 100:02d}"

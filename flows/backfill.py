@@ -170,7 +170,8 @@ def _agency_quarter(settings: Settings, wh: Warehouse, rows: list[ArchivedCaptur
                 agencies = parse_agency_map_task(capture)
                 checked = validate_agency_map(settings, wh, agencies, capture=capture, quarter=str(quarter),
                                               force=force)
-                result = load_agency_map(wh, checked, capture=capture, capture_id=capture_id, run=run)
+                result = load_agency_map(wh, checked, capture=capture, capture_id=capture_id, run=run,
+                                         aliases=settings.aliases)
                 finish_run(wh.con, run.run_id, status="success" if result.status == "loaded" else "unchanged",
                            quarter=str(quarter), rows_loaded=result.rows_loaded, capture_id=capture_id)
         except RingwatchError as exc:

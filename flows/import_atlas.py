@@ -46,7 +46,7 @@ def import_atlas(path: str, observed_at: datetime | None = None, force: bool = F
         run.quarter = str(quarter_for(when))
         agencies = parse_atlas(capture)
         snapshot = validate(settings, wh, agencies, capture=capture, quarter=run.quarter, force=force)
-        result = load(wh, snapshot, capture=capture, capture_id=capture_id, run=run)
+        result = load(wh, snapshot, capture=capture, capture_id=capture_id, run=run, aliases=settings.aliases)
         finish_run(wh.con, run.run_id, status="success" if result.status == "loaded" else "unchanged",
                    quarter=run.quarter, rows_loaded=result.rows_loaded, capture_id=capture_id)
     undated = sum(a.active_date is None for a in snapshot.agencies)

@@ -43,7 +43,8 @@ def reparse(source: str = "all", quarter: str | None = None, force: bool = False
                         parser = parse_atlas_csv if capture.origin == "atlas" else parse_agency_map
                         agencies = parser(capture.body, source_url=capture.url)
                         snapshot = validate(settings, wh, agencies, capture=capture, quarter=label, force=force)
-                        result = load(wh, snapshot, capture=capture, capture_id=capture_id, run=run)
+                        result = load(wh, snapshot, capture=capture, capture_id=capture_id, run=run,
+                                      aliases=settings.aliases)
                         finish_run(wh.con, run.run_id, status="success", quarter=label,
                                    rows_loaded=result.rows_loaded, capture_id=capture_id)
                     outcomes.append({"source": "agency_map", "quarter": label, "rows": result.rows_loaded,

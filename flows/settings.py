@@ -11,6 +11,8 @@ from typing import Any
 
 from scrapers.errors import ConfigError
 from scrapers.http import HttpSettings, check_scheme
+from warehouse.aliases import parse_aliases, read_aliases
+from warehouse.identity import AliasDecision
 from warehouse.quality import GatePolicy
 from warehouse.staleness import StalenessPolicy
 
@@ -20,6 +22,7 @@ ENV_MAP_URL = "RINGWATCH_AGENCY_MAP_URL"
 ENV_REPORT_URLS = "RINGWATCH_TRANSPARENCY_URLS"
 ENV_INDEX_URLS = "RINGWATCH_TRANSPARENCY_INDEX_URLS"
 ENV_WAYBACK = "RINGWATCH_WAYBACK_URL"
+DEFAULT_ALIASES = "agency_aliases.csv"
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +69,9 @@ class Settings:
     staleness: StalenessPolicy = field(default_factory=StalenessPolicy)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     config_file: str = "(built-in)"
+    # The reviewed identity decisions of [identity] aliases_file, applied on every load.
+    aliases: tuple[AliasDecision, ...] = ()
+    aliases_file: str = "(none)"
 
     def map_url(self) -> str:
         if not self.agency_map_url:
@@ -128,10 +134,31 @@ def load_settings(config_path: str | Path | None = None, *,
         raise ConfigError(f"{name}: unknown key(s) {', '.join(unknown)} in [warehouse]; "
                           "known keys: lock_timeout_seconds, path.")
     db = db_path or os.environ.get(ENV_DB) or warehouse.get("path", "ringwatch.duckdb")
+    aliases_path, aliases = _aliases(raw.get("identity", {}), name, Path(path).parent if path else None)
     return Settings(db_path=Path(db), http=http, flow=flow, gates=gates, agency_map_url=map_url,
                     transparency=TransparencySources(reports, indexes), wayback=wayback,
                     lock_timeout_seconds=float(warehouse.get("lock_timeout_seconds", 600.0)), staleness=staleness,
-                    schedule=schedule, config_file=name)
+                    schedule=schedule, config_file=name, aliases=aliases, aliases_file=aliases_path)
+
+
+def _aliases(table: dict[str, Any], file: str, folder: Path | None) -> tuple[str, tuple[AliasDecision, ...]]:
+    """The aliases file named by [identity] aliases_file: relative to the config file's folder;
+    the packaged config/agency_aliases.csv when the built-in config is used."""
+    unknown = sorted(set(table) - {"aliases_file"})
+    if unknown:
+        raise ConfigError(f"{file}: unknown key(s) {', '.join(unknown)} in [identity]; known keys: aliases_file.")
+    configured = table.get("aliases_file")
+    if configured is not None and not isinstance(configured, str):
+        raise ConfigError(f"{file}: [identity] aliases_file must be a path in quotes, not {configured!r}.")
+    if folder is None and configured in (None, DEFAULT_ALIASES):
+        text = resources.files("config").joinpath(DEFAULT_ALIASES).read_text(encoding="utf-8")
+        return f"config/{DEFAULT_ALIASES} (built-in)", parse_aliases(text, file=f"config/{DEFAULT_ALIASES}")
+    if configured is None:
+        return "(none)", ()
+    target = Path(configured)
+    if not target.is_absolute() and folder is not None:
+        target = folder / target
+    return str(target), read_aliases(target)
 
 
 def _url_list(value: str | None) -> tuple[str, ...]:

@@ -27,6 +27,7 @@ from scrapers.http import PoliteClient
 from scrapers.records import Agency, Capture, Snapshot
 from warehouse.captures import BlobStore, previous_responses
 from warehouse.db import Warehouse
+from warehouse.identity import AliasDecision
 from warehouse.load import LoadResult, load_agency_snapshot, reference_count
 from warehouse.quality import validate_agency_snapshot
 from warehouse.runs import RunHandle, finish_run, record_warnings, recorded_run
@@ -61,11 +62,12 @@ def validate(settings: Settings, warehouse: Warehouse, agencies: list[Agency], *
 
 @task(name="load-agency-map", cache_policy=NO_CACHE)
 def load(warehouse: Warehouse, snapshot: Snapshot, *, capture: Capture, capture_id: int,
-         run: RunHandle) -> LoadResult:
+         run: RunHandle, aliases: tuple[AliasDecision, ...]) -> LoadResult:
+    """Load the quarter and re-resolve identities with the reviewed aliases."""
     result = load_agency_snapshot(warehouse.con, snapshot, capture_id=capture_id,
-                                  origin=capture.origin, run_id=run.run_id)
+                                  origin=capture.origin, run_id=run.run_id, aliases=aliases)
     record_warnings(warehouse.con, run.run_id, source=SOURCE, quarter=snapshot.quarter,
-                    warnings=snapshot.warnings)
+                    warnings=snapshot.warnings + result.identity_warnings)
     return result
 
 
@@ -95,7 +97,7 @@ def sync_agency_map(
         run.quarter = choose_quarter(quarter, capture.fetched_at, scheduled_at or scheduled_start())
         agencies = parse(capture)
         snapshot = validate(settings, wh, agencies, capture=capture, quarter=run.quarter, force=force)
-        result = load(wh, snapshot, capture=capture, capture_id=capture_id, run=run)
+        result = load(wh, snapshot, capture=capture, capture_id=capture_id, run=run, aliases=settings.aliases)
         finish_run(wh.con, run.run_id, status="success" if result.status == "loaded" else "unchanged",
                    quarter=run.quarter, rows_loaded=result.rows_loaded, capture_id=capture_id)
     if result.status == "loaded":

@@ -17,10 +17,10 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
+from scrapers.agency_names import agency_id_for
 from scrapers.errors import FetchError, ParseError, snippet_of
 from scrapers.http import PoliteClient
 from scrapers.normalize import (
-    agency_id_for,
     classify_agency,
     clean_text,
     name_key,

@@ -14,13 +14,16 @@ import io
 import re
 from datetime import UTC, datetime
 
+from scrapers.agency_names import agency_id_for
 from scrapers.errors import ParseError
-from scrapers.normalize import agency_id_for, classify_agency, clean_text, normalize_state, parse_active_date
+from scrapers.normalize import classify_agency, clean_text, normalize_state, parse_active_date
 from scrapers.records import Agency
 
 SOURCE = "agency_map"  # an Atlas export is a past observation of the same map
 REQUIRED_COLUMNS = ("Agency", "City", "State", "Technology", "Link 1 Date")
 RING_TECHNOLOGY = "ring/neighbors partnership"
+# Kept as Data fields: the record and agency numbers are identity keys (warehouse/identity.py).
+_KEPT_COLUMNS = ("AOSNUMBER", "NEWAOSNUMBER (ORI9)", "County")
 _STAMP = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
 
 
@@ -82,6 +85,6 @@ def _agency(row: dict[str, str], *, position: int, line: int, url: str) -> Agenc
         latitude=None,
         longitude=None,
         profile_url=None,
-        data_fields=tuple((k, clean_text(row[k])) for k in ("AOSNUMBER", "County") if clean_text(row.get(k))),
+        data_fields=tuple((k, clean_text(row[k])) for k in _KEPT_COLUMNS if clean_text(row.get(k))),
         position=position,
     )

@@ -7,7 +7,6 @@ the property tests check.
 from __future__ import annotations
 
 import functools
-import hashlib
 import re
 from datetime import UTC, date, datetime
 
@@ -79,7 +78,7 @@ def split_address(address: str | None) -> tuple[str | None, str | None]:
 _TYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("sheriff", re.compile(r"\bsheriff", re.I)),
     ("police", re.compile(r"\b(police|polic[ií]a|patrol|constables?|law enforcement|pd)\b", re.I)),
-    ("fire", re.compile(r"\b(fire|firefighters?|ems|rescue)\b", re.I)),
+    ("fire", re.compile(r"\b(fire|firefighters?|ems|rescue|fd)\b", re.I)),
     ("police", re.compile(r"\b(marshals?|public safety|dps)\b", re.I)),
 )
 
@@ -148,20 +147,6 @@ def uuid_from_profile(url: str | None) -> str | None:
         return None
     m = _UUID.search(url)
     return m[0].lower() if m else None
-
-
-def agency_id_for(*, profile_url: str | None, name: str, city: str | None,
-                  state: str | None) -> str:
-    """The profile uuid when there is one, else `h-` and a hash of name, city and state.
-
-    The hash uses the comparison forms so that spacing or case changes between quarters
-    do not make an agency look new.
-    """
-    uuid = uuid_from_profile(profile_url)
-    if uuid:
-        return uuid
-    key = "|".join((name_key(name), name_key(city or ""), (state or "").upper()))
-    return "h-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:20]
 
 
 def parse_number(value: str | None) -> float | None:

@@ -15,6 +15,7 @@ from warehouse.quarters import quarter_for
 _COUNTS = "SELECT agencies, joined, \"left\", compared_with FROM agency_counts_by_quarter WHERE quarter = ?"
 _CHANGED = ("SELECT change, name, city, state, agency_type FROM agency_changes WHERE quarter = ? "
             "ORDER BY change, state, name")
+_REVIEW = "SELECT count(*) FROM agency_identity_review WHERE quarter = ?"
 _STATES_ADDED = """
 SELECT DISTINCT state FROM agency_snapshots
 WHERE quarter = $quarter AND state IS NOT NULL
@@ -50,6 +51,7 @@ class ChangeSummary:
     new_periods: tuple[str, ...] = ()
     restated_periods: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
+    identity_review: int = 0  # pairs in agency_identity_review for the quarter
 
     def markdown(self, *, limit: int = 50) -> str:
         if self.quarter is None:
@@ -64,6 +66,9 @@ class ChangeSummary:
                       f"- Joined since {self.compared_with}: **{self.joined or 0:,}**",
                       f"- Left since {self.compared_with}: **{self.left or 0:,}**",
                       f"- States added: {', '.join(self.states_added) or 'none'}"]
+            if self.identity_review:
+                lines.append(f"- Possibly one agency under two ids: **{self.identity_review:,}** pair(s) to review "
+                             "(`SELECT * FROM agency_identity_review`; decide in config/agency_aliases.csv)")
         lines.append(f"- New transparency periods: {', '.join(self.new_periods) or 'none'}")
         lines.append(f"- Restated transparency periods: {', '.join(self.restated_periods) or 'none'}")
         for change, title in (("joined", "Joined"), ("left", "Left")):
@@ -101,8 +106,10 @@ def summarize_changes(con: duckdb.DuckDBPyConnection, quarter: str | None = None
     changes = tuple(AgencyChange(*r) for r in con.execute(_CHANGED, [quarter]).fetchall())
     states = tuple(r[0] for r in con.execute(_STATES_ADDED, {"quarter": quarter, "previous": previous}).fetchall()) \
         if previous else ()
+    review = con.execute(_REVIEW, [quarter]).fetchone()
     return ChangeSummary(quarter=quarter, compared_with=previous, agencies=agencies, joined=joined, left=left,
-                         changes=changes, states_added=states, new_periods=new, restated_periods=restated)
+                         changes=changes, states_added=states, new_periods=new, restated_periods=restated,
+                         identity_review=int(review[0]) if review else 0)
 
 
 def _report_periods(con: duckdb.DuckDBPyConnection, quarter: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:

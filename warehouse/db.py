@@ -85,6 +85,16 @@ def connect(db_path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyC
     return con
 
 
+def _heal_identities(con: duckdb.DuckDBPyConnection) -> None:
+    from warehouse.identity_store import heal  # it reads its SQL through this module
+
+    heal(con)
+
+
+# Work a migration needs done in Python, right after its SQL, in the same transaction.
+_DATA_STEPS = {"003_agency_identity.sql": _heal_identities}
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Apply pending migrations and recreate views, in one transaction; return what ran."""
     applied: list[str] = []
@@ -107,6 +117,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                 [version, migration.name, migration.sha256, datetime.now(UTC).replace(tzinfo=None)],
             )
             applied.append(migration.name)
+            if migration.name in _DATA_STEPS:
+                _DATA_STEPS[migration.name](con)
         for view in sql_files("views"):
             con.execute(view.text)
         con.commit()

@@ -6,10 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from scrapers.agency_names import agency_id_for
 from scrapers.normalize import (
     STATE_NAMES,
     USPS_CODES,
-    agency_id_for,
     classify_agency,
     normalize_state,
     parse_active_date,

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -18,13 +19,19 @@ from warehouse.load import load_agency_snapshot, reference_count
 OBSERVED = datetime(2024, 1, 15, 12, tzinfo=UTC)
 
 
-def agency(agency_id: str, *, name: str | None = None, state: str = "CA",
+def uid(label: str) -> str:
+    """A Ring-profile-shaped uuid for a test label."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, label))
+
+
+def agency(label: str, *, name: str | None = None, state: str = "CA",
            active: date | None = date(2020, 1, 2), position: int = 0,
            data_fields: tuple[tuple[str, str], ...] = ()) -> Agency:
-    return Agency(agency_id=agency_id, name=name or f"{agency_id} Police Department",
+    return Agency(agency_id=uid(label), name=name or f"{label} Police Department",
                   agency_type="police", type_basis="name", layer="L", address=f"X, {state}",
                   city="X", state=state, active_date=active, latitude=1.0, longitude=2.0,
-                  profile_url=None, data_fields=data_fields, position=position)
+                  profile_url=f"https://agency.ring.com/agencies/{uid(label)}", data_fields=data_fields,
+                  position=position)
 
 
 def snapshot(quarter: str, ids: list[str], observed: datetime = OBSERVED) -> Snapshot:
@@ -44,7 +51,7 @@ def dump(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple[object, ...]]]:
 
 def test_migrations_are_recorded_and_not_reapplied(con: duckdb.DuckDBPyConnection) -> None:
     versions = con.execute("SELECT version, name FROM schema_migrations").fetchall()
-    assert versions == [(1, "001_agency_map.sql"), (2, "002_transparency.sql")]
+    assert versions == [(1, "001_agency_map.sql"), (2, "002_transparency.sql"), (3, "003_agency_identity.sql")]
     assert migrate(con) == []
 
 
@@ -98,12 +105,12 @@ def test_views_count_joins_and_departures(con: duckdb.DuckDBPyConnection) -> Non
     assert rows == [("2024Q1", 3, None, None, None), ("2024Q2", 4, 2, 1, "2024Q1"),
                     ("2024Q4", 2, 0, 2, "2024Q2")]
     changes = con.execute("SELECT quarter, change, agency_id FROM agency_changes").fetchall()
-    assert changes == [("2024Q2", "joined", "d"), ("2024Q2", "joined", "e"), ("2024Q2", "left", "c"),
-                       ("2024Q4", "left", "b"), ("2024Q4", "left", "d")]
+    assert changes == [("2024Q2", "joined", uid("d")), ("2024Q2", "joined", uid("e")), ("2024Q2", "left", uid("c")),
+                       ("2024Q4", "left", uid("b")), ("2024Q4", "left", uid("d"))]
     agencies = dict(con.execute(
         "SELECT agency_id, first_seen_quarter || '-' || last_seen_quarter FROM agencies").fetchall())
-    assert agencies == {"a": "2024Q1-2024Q4", "b": "2024Q1-2024Q2", "c": "2024Q1-2024Q1",
-                        "d": "2024Q2-2024Q2", "e": "2024Q2-2024Q4"}
+    assert agencies == {uid("a"): "2024Q1-2024Q4", uid("b"): "2024Q1-2024Q2", uid("c"): "2024Q1-2024Q1",
+                        uid("d"): "2024Q2-2024Q2", uid("e"): "2024Q2-2024Q4"}
 
 
 def test_counts_by_state(con: duckdb.DuckDBPyConnection) -> None:
@@ -160,7 +167,7 @@ def test_column_checks_return_no_rows(con: duckdb.DuckDBPyConnection) -> None:
 
 def test_column_checks_can_fail(con: duckdb.DuckDBPyConnection) -> None:
     load(con, snapshot("2024Q1", ["a", "b"]))
-    con.execute("DELETE FROM agencies WHERE agency_id = 'a'")
+    con.execute("DELETE FROM agencies WHERE agency_id = ?", [uid("a")])
     failing = [c.name for c in sql_files("checks") if con.execute(c.text).fetchall()]
     assert failing == ["agencies_match_snapshots.sql"]
 

@@ -7,7 +7,7 @@ import pytest
 
 from scrapers.errors import QualityGateError
 from scrapers.records import Agency
-from tests.warehouse.test_load import agency
+from tests.warehouse.test_load import agency, uid
 from warehouse.quality import GatePolicy, merge_duplicates, validate_agency_snapshot
 
 URL = "https://maps.test/kml"
@@ -63,7 +63,7 @@ def test_duplicates_keep_the_most_complete_then_the_first_and_are_reported() -> 
     full = agency("dup", position=2)
     twin = agency("dup", position=3)
     kept, warnings = merge_duplicates([sparse, agency("other", position=1), full, twin])
-    assert sorted((a.agency_id, a.position) for a in kept) == [("dup", 2), ("other", 1)]
+    assert sorted((a.agency_id, a.position) for a in kept) == sorted([(uid("dup"), 2), (uid("other"), 1)])
     assert len(warnings) == 1
     assert warnings[0].kind == "duplicate_agency"
     assert "kept #3, dropped #1, #4" in warnings[0].detail

@@ -1,0 +1,16 @@
+-- Every name an agency has had on the map, with the quarters it was seen under it; the
+-- latest is agencies.name.
+CREATE OR REPLACE VIEW agency_name_history AS
+WITH final AS (
+    SELECT agency_id, name, min(quarter) AS first_quarter, max(quarter) AS last_quarter,
+           count(*) AS quarters
+    FROM agency_snapshots
+    GROUP BY agency_id, name
+)
+SELECT * FROM final ORDER BY agency_id, first_quarter, name;
+COMMENT ON VIEW agency_name_history IS 'Each name an agency was listed under, and when: one agency keeps one id through renames.';
+COMMENT ON COLUMN agency_name_history.agency_id IS 'The resolved agency id.';
+COMMENT ON COLUMN agency_name_history.name IS 'A name it was listed under, as written.';
+COMMENT ON COLUMN agency_name_history.first_quarter IS 'First quarter held with this name.';
+COMMENT ON COLUMN agency_name_history.last_quarter IS 'Last quarter held with this name.';
+COMMENT ON COLUMN agency_name_history.quarters IS 'Quarters held with this name.';
