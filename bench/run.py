@@ -159,7 +159,7 @@ def identity_section(sizes: list[int], timer: Timer, workdir: Path) -> None:
     """The cost of identity resolution across the 2021 format change, and the proof it worked."""
     print("\nidentity: a 2020-era map (names abbreviated, no profiles) in the database, then the 2021-era map "
           "of the same agencies (profiles) loaded and resolved")
-    from warehouse.identity_store import resolve_all
+    from warehouse.identity_store import reresolve
 
     for size in sizes:
         old, _ = merge_duplicates(parse_agency_map(synthetic_map_kml(size, with_profiles=False, retyped=True),
@@ -178,7 +178,7 @@ def identity_section(sizes: list[int], timer: Timer, workdir: Path) -> None:
             load_agency_snapshot(con, second, capture_id=2, origin="live", run_id=2)
             loaded = time.perf_counter() - start
             start = time.perf_counter()
-            resolve_all(con)
+            reresolve(con)
             resolved = time.perf_counter() - start
             if n:
                 times.append(loaded)
@@ -209,9 +209,9 @@ def views_section(timer: Timer, workdir: Path) -> None:
                              source_url="https://example.org/r")
     for n in range(40):
         load_reports(con, [ParsedReport(replace(page, url=f"https://example.org/r{n}"), n + 1, OBSERVED)])
-    from warehouse.identity_store import resolve_all
+    from warehouse.identity_store import reresolve
 
-    times, peak, _ = timer.measure(lambda: resolve_all(con))
+    times, peak, _ = timer.measure(lambda: reresolve(con))
     show("identity: re-resolve 40 quarters (100,000 observations)", times, peak)
     for view in ("agency_counts_by_quarter", "agency_counts_by_state", "agency_identity_review",
                  "le_requests_by_period"):

@@ -29,18 +29,18 @@ HEADER = ("decision", "key_a", "key_b", "note")
 def parse_key(text: str, *, where: str) -> Key:
     """A key as written in the aliases file, in the form the warehouse stores it."""
     kind_text, sep, value = text.strip().partition(":")
-    kinds = ", ".join(f"{k}:" for k in KeyKind)
-    if not sep or kind_text.strip().lower() not in set(KeyKind):
+    kinds = ", ".join(f"{k}:" for k in KeyKind.ALL)
+    kind = kind_text.strip().lower()
+    if not sep or kind not in KeyKind.ALL:
         raise ConfigError(f"{where}: {text.strip()!r} is not a key; write one of {kinds} followed by its value.")
-    kind = KeyKind(kind_text.strip().lower())
     value = value.strip()
-    if kind is KeyKind.UUID:
+    if kind == KeyKind.UUID:
         uuid = uuid_from_profile(value)
         if uuid is None:
             raise ConfigError(f"{where}: {value!r} holds no Ring profile uuid "
                               "(8-4-4-4-12 hex digits, alone or in a profile URL).")
         return Key(kind, uuid)
-    if kind is KeyKind.NAME:
+    if kind == KeyKind.NAME:
         parts = value.split("|")
         if len(parts) != 3 or not parts[0].strip() or not parts[2].strip():
             raise ConfigError(f"{where}: a name key is 'name:<agency name>|<city>|<state>' (the city may be "

@@ -29,25 +29,31 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from scrapers.records import QualityWarning
 
 
-class KeyKind(StrEnum):
-    """What a key is. The order is the order of preference for an observation's own key."""
+class KeyKind:
+    """What a key is: plain strings (as stored in agency_keys.key_kind), since a str enum
+    member hashes in Python and resolution hashes keys a few hundred thousand times per load.
+    ALL is the order of preference for the key an observation is filed under."""
 
     UUID = "uuid"  # the Ring Agency Profile uuid (map, from 2021-06)
     NAME = "name"  # normalized name|city|ST (every observation)
     ORI = "ori"  # FBI Originating Agency Identifier (Atlas NEWAOSNUMBER (ORI9))
     AOS = "aos"  # Atlas of Surveillance record number
+    ALL = (UUID, NAME, ORI, AOS)
 
 
-_PREFERENCE = {kind: n for n, kind in enumerate(KeyKind)}
+_PREFERENCE = {kind: n for n, kind in enumerate(KeyKind.ALL)}
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class Key:
-    kind: KeyKind
+class Key(NamedTuple):
+    """A key as stored: its kind (one of KeyKind.ALL) and its normalized value; a plain tuple,
+    so that hashing and comparing stay in C."""
+
+    kind: str
     value: str
 
     def __str__(self) -> str:
@@ -91,29 +97,30 @@ class Resolution:
 
 @dataclass
 class _Groups:
-    """Union-find over keys that refuses any union an alias forbids."""
+    """Union-find over keys that refuses any union an alias forbids. A key never joined is
+    its own group and costs nothing: most keys of a map are never joined to another."""
 
     parent: dict[Key, Key] = field(default_factory=dict)
-    members: dict[Key, set[Key]] = field(default_factory=dict)
+    members: dict[Key, set[Key]] = field(default_factory=dict)  # roots of groups of two or more
     apart: dict[Key, set[Key]] = field(default_factory=lambda: defaultdict(set))
 
-    def add(self, key: Key) -> None:
-        if key not in self.parent:
-            self.parent[key] = key
-            self.members[key] = {key}
-
     def find(self, key: Key) -> Key:
+        parent = self.parent
         root = key
-        while self.parent[root] != root:
-            root = self.parent[root]
-        while self.parent[key] != root:  # path compression
-            self.parent[key], key = root, self.parent[key]
+        while root in parent:
+            root = parent[root]
+        while key in parent and parent[key] != root:  # path compression
+            parent[key], key = root, parent[key]
         return root
+
+    def members_of(self, root: Key) -> set[Key]:
+        return self.members.get(root) or {root}
 
     def forbidden(self, a: Key, b: Key) -> tuple[Key, Key] | None:
         """A pair of keys, one from each group, that an alias says are different."""
-        ra, rb = self.find(a), self.find(b)
-        small, large = sorted((self.members[ra], self.members[rb]), key=len)
+        if not self.apart:
+            return None
+        small, large = sorted((self.members_of(self.find(a)), self.members_of(self.find(b))), key=len)
         for key in sorted(small):
             clash = self.apart.get(key, set()) & large
             if clash:
@@ -124,9 +131,10 @@ class _Groups:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return
-        keep, drop = sorted((ra, rb))
+        keep, drop = (ra, rb) if ra < rb else (rb, ra)
+        merged = self.members_of(keep) | self.members.pop(drop, {drop})
         self.parent[drop] = keep
-        self.members[keep] |= self.members.pop(drop)
+        self.members[keep] = merged
 
 
 def resolve(sightings: Iterable[Sighting], aliases: Iterable[AliasDecision] = ()) -> Resolution:
@@ -134,20 +142,15 @@ def resolve(sightings: Iterable[Sighting], aliases: Iterable[AliasDecision] = ()
     seen = sorted({tuple(sorted(set(s))) for s in sightings if s})
     decisions = sorted(aliases, key=lambda d: (d.decision, d.a, d.b, d.line))
     groups = _Groups()
-    for sighting in seen:
-        for key in sighting:
-            groups.add(key)
+    every_key: set[Key] = set()
     for decision in decisions:
-        groups.add(decision.a)
-        groups.add(decision.b)
+        every_key.update((decision.a, decision.b))
         if decision.decision is Decision.DIFFERENT:
             groups.apart[decision.a].add(decision.b)
             groups.apart[decision.b].add(decision.a)
     warnings: list[QualityWarning] = []
 
     def join(a: Key, b: Key, why: str) -> None:
-        groups.add(a)
-        groups.add(b)
         if groups.find(a) == groups.find(b):
             return
         clash = groups.forbidden(a, b)
@@ -161,37 +164,38 @@ def resolve(sightings: Iterable[Sighting], aliases: Iterable[AliasDecision] = ()
         groups.union(a, b)
 
     # 1. Groups of non-uuid keys; uuids join only uuids, and only by alias.
-    same = [d for d in decisions if d.decision is Decision.SAME]
+    observed: dict[Key, set[Key]] = defaultdict(set)  # non-uuid key -> uuids seen with it
     for sighting in seen:
-        plain = [k for k in sighting if k.kind is not KeyKind.UUID]
+        every_key.update(sighting)
+        plain = [k for k in sighting if k.kind != KeyKind.UUID]
         for other in plain[1:]:
             join(plain[0], other, "an observation")
+        if len(plain) < len(sighting):
+            profiles_seen = [k for k in sighting if k.kind == KeyKind.UUID]
+            for key in plain:
+                observed[key].update(profiles_seen)
+    same = [d for d in decisions if d.decision is Decision.SAME]
+    aliased: dict[Key, set[Key]] = defaultdict(set)  # non-uuid key -> uuids an alias names
     for decision in same:
-        if (decision.a.kind is KeyKind.UUID) == (decision.b.kind is KeyKind.UUID):
+        a_uuid, b_uuid = decision.a.kind == KeyKind.UUID, decision.b.kind == KeyKind.UUID
+        if a_uuid == b_uuid:
             join(decision.a, decision.b, f"aliases line {decision.line}")
+        else:
+            profile, other = (decision.a, decision.b) if a_uuid else (decision.b, decision.a)
+            aliased[other].add(profile)
 
     # 2. Each group of non-uuid keys joins the one uuid it was seen with, if there is one.
-    observed: dict[Key, set[Key]] = defaultdict(set)
-    aliased: dict[Key, set[Key]] = defaultdict(set)
-    for sighting in seen:
-        profiles_seen = [k for k in sighting if k.kind is KeyKind.UUID]
-        for other in (k for k in sighting if k.kind is not KeyKind.UUID):
-            observed[other].update(profiles_seen)
-    for decision in same:
-        pair = sorted((decision.a, decision.b), key=lambda k: k.kind is not KeyKind.UUID)
-        if pair[0].kind is KeyKind.UUID and pair[1].kind is not KeyKind.UUID:
-            aliased[pair[1]].add(pair[0])
-    plain_roots = sorted({groups.find(k) for k in groups.parent if k.kind is not KeyKind.UUID
-                          and not any(m.kind is KeyKind.UUID for m in groups.members[groups.find(k)])})
+    linked = set(observed) | set(aliased)
+    plain_roots = sorted({groups.find(k) for k in linked})
     for root in plain_roots:
-        group = sorted(groups.members[root])
+        group = sorted(groups.members_of(root))
         by_alias = {groups.find(u) for k in group for u in aliased.get(k, ())}
         targets = by_alias or {groups.find(u) for k in group for u in observed.get(k, ())}
         subject = _preferred(group)
         if len(targets) == 1:
             join(subject, next(iter(targets)), "a placemark carrying both a profile and a name")
         elif len(targets) > 1:
-            profiles = sorted(str(_preferred(groups.members[t])) for t in targets)
+            profiles = sorted(str(_preferred(groups.members_of(t))) for t in targets)
             warnings.append(QualityWarning(
                 kind="ambiguous_identity", subject=str(subject),
                 detail=(f"{subject} was seen with {len(profiles)} different Ring profiles "
@@ -201,12 +205,16 @@ def resolve(sightings: Iterable[Sighting], aliases: Iterable[AliasDecision] = ()
 
     # 3. One id per group.
     agency_of: dict[Key, str] = {}
-    for root in {groups.find(k) for k in groups.parent}:
-        members = groups.members[root]
-        uuid_values = sorted(k.value for k in members if k.kind is KeyKind.UUID)
-        agency_id = uuid_values[0] if uuid_values else _hashed_id(_preferred(members))
-        for key in members:
-            agency_of[key] = agency_id
+    id_of_root: dict[Key, str] = {}
+    for key in every_key:
+        root = groups.find(key)
+        agency_id = id_of_root.get(root)
+        if agency_id is None:
+            members = groups.members_of(root)
+            uuid_values = sorted(k.value for k in members if k.kind == KeyKind.UUID)
+            agency_id = uuid_values[0] if uuid_values else _hashed_id(_preferred(members))
+            id_of_root[root] = agency_id
+        agency_of[key] = agency_id
     return Resolution(agency_of=agency_of, warnings=tuple(warnings))
 
 

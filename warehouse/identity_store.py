@@ -1,15 +1,19 @@
 """Identity in the warehouse: observations in, resolved ids out, on every load.
 
-A load writes the snapshot's rows as observations (what the source said, with its keys),
-then re-resolves every observation held (warehouse/identity.py) and rebuilds
-agency_keys, agency_snapshots, agency_snapshot_fields and agencies from them, inside the
-load's transaction. Resolving everything each time is what makes the loading order
-irrelevant: the ids depend on what is held, never on what came first.
+A load writes the snapshot's rows as observations (what the source said, with its keys)
+after resolving every key held, old and new, from scratch (warehouse/identity.py): the ids
+depend on what is held, never on what came first, so the loading order cannot change them.
+Each observation carries its resolved agency id; the views agency_snapshots,
+agency_snapshot_fields and agencies read them. When new evidence re-identifies agencies of
+earlier quarters (a profile now links a name that was an agency of its own), their rows are
+updated in the same transaction.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import duckdb
@@ -17,7 +21,7 @@ import duckdb
 from scrapers.agency_names import name_key_for
 from scrapers.normalize import parse_number, uuid_from_profile
 from scrapers.records import Agency, QualityWarning, Snapshot
-from warehouse.db import named_queries
+from warehouse.db import insert_batch, named_queries, run_script
 from warehouse.identity import AliasDecision, Decision, Key, KeyKind, Resolution, Sighting, resolve
 
 _SQL = named_queries("identity.sql")
@@ -26,29 +30,14 @@ _ORI_FIELDS = frozenset({"NEWAOSNUMBER (ORI9)", "ORI9", "ORI"})
 # Rows per INSERT: bounds the memory DuckDB needs to convert the parameter lists.
 _CHUNK_ROWS = 25_000
 
-_INSERT_OBSERVATIONS = """
-INSERT INTO agency_observations
-SELECT unnest($quarter::VARCHAR[]), unnest($observation_no::INTEGER[]), unnest($profile_uuid::VARCHAR[]),
-       unnest($name_key::VARCHAR[]), unnest($ori::VARCHAR[]), unnest($aos_number::VARCHAR[]),
-       unnest($name::VARCHAR[]), unnest($agency_type::VARCHAR[]), unnest($type_basis::VARCHAR[]),
-       unnest($layer::VARCHAR[]), unnest($address::VARCHAR[]), unnest($city::VARCHAR[]),
-       unnest($state::VARCHAR[]), unnest($active_date::DATE[]), unnest($latitude::DOUBLE[]),
-       unnest($longitude::DOUBLE[]), unnest($profile_url::VARCHAR[]),
-       unnest($capture_id::BIGINT[]), unnest($observed_at::TIMESTAMP[])
-"""
 
-_INSERT_FIELDS = """
-INSERT INTO agency_observation_fields
-SELECT unnest($quarter::VARCHAR[]), unnest($observation_no::INTEGER[]), unnest($field::VARCHAR[]),
-       unnest($text::VARCHAR[]), unnest($number::DOUBLE[])
-"""
+@dataclass(frozen=True, slots=True)
+class IdentityOutcome:
+    """What resolution did to a quarter: its agencies, and what a person should look at."""
 
-
-def _field(agency: Agency, names: frozenset[str]) -> str | None:
-    for name, value in agency.data_fields:
-        if name.strip().upper() in names and value.strip():
-            return value.strip().upper()
-    return None
+    agencies: int
+    warnings: tuple[QualityWarning, ...]
+    reidentified: int  # observations of other quarters whose agency id changed
 
 
 def sighting_of(profile_uuid: str | None, name_key: str | None, ori: str | None,
@@ -60,28 +49,132 @@ def sighting_of(profile_uuid: str | None, name_key: str | None, ori: str | None,
     return tuple(k for k in keys if k is not None)
 
 
-def replace_observations(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
-                         capture_id: int, observed: datetime) -> None:
-    """The quarter's observations become exactly the snapshot's rows, keys computed."""
+def keys_of(agency: Agency) -> tuple[str | None, str | None, str | None, str | None]:
+    """(profile uuid, name key, ORI, AOSNUMBER) of a parsed row."""
+    return (uuid_from_profile(agency.profile_url), name_key_for(agency.name, agency.city, agency.state),
+            _field(agency, _ORI_FIELDS), _field(agency, _AOS_FIELDS))
+
+
+def _field(agency: Agency, names: frozenset[str]) -> str | None:
+    for name, value in agency.data_fields:
+        if name.strip().upper() in names and value.strip():
+            return value.strip().upper()
+    return None
+
+
+def load_observations(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *, capture_id: int,
+                      observed: datetime, origin: str) -> IdentityOutcome:
+    """Make the quarter's observations exactly the snapshot's rows, every id resolved."""
     quarter = snapshot.quarter
-    con.execute("DELETE FROM agency_observation_fields WHERE quarter = ?", [quarter])
-    con.execute("DELETE FROM agency_observations WHERE quarter = ?", [quarter])
-    for start in range(0, len(snapshot.agencies), _CHUNK_ROWS):
-        _insert_chunk(con, quarter, snapshot.agencies[start:start + _CHUNK_ROWS], first=start,
-                      capture_id=capture_id, observed=observed)
+    con.execute("DELETE FROM agency_observation_fields WHERE quarter = ?", [quarter]).fetchall()
+    con.execute("DELETE FROM agency_observations WHERE quarter = ?", [quarter]).fetchall()
+    rows = [keys_of(a) for a in snapshot.agencies]
+    new = [sighting_of(*r) for r in rows]
+    resolution, reidentified = _resolve_and_store(con, new_sightings=new, quarter=quarter, origin=origin)
+    ids = [resolution.agency_for(s) for s in new]
+    represents = _representatives(ids, rows)
+    for start in range(0, len(rows), _CHUNK_ROWS):
+        stop = start + _CHUNK_ROWS
+        _insert_chunk(con, quarter, snapshot.agencies[start:stop], rows[start:stop], ids[start:stop],
+                      represents[start:stop], first=start, capture_id=capture_id, observed=observed)
+    return IdentityOutcome(agencies=sum(represents), reidentified=reidentified,
+                           warnings=resolution.warnings + _merged(snapshot, ids, represents))
 
 
-def _insert_chunk(con: duckdb.DuckDBPyConnection, quarter: str, agencies: Sequence[Agency], *,
+def reresolve(con: duckdb.DuckDBPyConnection) -> IdentityOutcome:
+    """Resolve everything held again (after new aliases, or to heal an old database)."""
+    resolution, reidentified = _resolve_and_store(con, new_sightings=[], quarter=None, origin=None)
+    return IdentityOutcome(agencies=0, warnings=resolution.warnings, reidentified=reidentified)
+
+
+def _representatives(ids: list[str], rows: Sequence[tuple[str | None, ...]]) -> list[bool]:
+    """One row per agency represents it in the quarter: one with a profile, else the first."""
+    chosen: dict[str, int] = {}
+    for n, agency_id in enumerate(ids):
+        best = chosen.get(agency_id)
+        if best is None or (rows[best][0] is None and rows[n][0] is not None):
+            chosen[agency_id] = n
+    winners = set(chosen.values())
+    return [n in winners for n in range(len(ids))]
+
+
+def _merged(snapshot: Snapshot, ids: list[str], represents: list[bool]) -> tuple[QualityWarning, ...]:
+    groups: dict[str, list[int]] = defaultdict(list)
+    for n, agency_id in enumerate(ids):
+        groups[agency_id].append(n)
+    warnings = []
+    for agency_id, members in sorted(groups.items()):
+        if len(members) < 2:
+            continue
+        members.sort(key=lambda n: not represents[n])
+        names = "; ".join(f"{a.name} ({a.city or ''}, {a.state or ''})"
+                          for a in (snapshot.agencies[n] for n in members))
+        warnings.append(QualityWarning(
+            kind="merged_by_identity", subject=agency_id,
+            detail=(f"{len(members)} rows of {snapshot.quarter} resolve to the agency {agency_id} ({names}); "
+                    "the first (one with a Ring profile if any) stands for it.")))
+    return tuple(warnings)
+
+
+def _resolve_and_store(con: duckdb.DuckDBPyConnection, *, new_sightings: list[Sighting], quarter: str | None,
+                       origin: str | None) -> tuple[Resolution, int]:
+    """Resolve the stored observations with the new ones; write agency_keys; re-identify the
+    stored observations whose id changed. Return the resolution and how many changed."""
+    first_seen: dict[Key, str] = {}
+    sightings: list[Sighting] = []
+    for uuid, name_key, ori, aos, first in con.execute(_SQL["sightings"]).fetchall():
+        sighting = sighting_of(uuid, name_key, ori, aos)
+        sightings.append(sighting)
+        for key in sighting:
+            if key not in first_seen or first < first_seen[key]:
+                first_seen[key] = first
+    for sighting in new_sightings:
+        sightings.append(sighting)
+        for key in sighting:
+            if quarter is not None and (key not in first_seen or quarter < first_seen[key]):
+                first_seen[key] = quarter
+    resolution = resolve(sightings, stored_aliases(con))
+    origins = dict(con.execute(_SQL["origins"]).fetchall())
+    if quarter is not None and origin is not None:
+        origins[quarter] = origin
+    wanted = {(k.kind, k.value): (resolution.agency_of[k], q, origins.get(q, "unknown"))
+              for k, q in first_seen.items()}
+    stored = {(kind, key): (agency_id, q, o)
+              for kind, key, agency_id, q, o in con.execute(_SQL["stored_keys"]).fetchall()}
+    stale = [k for k, v in stored.items() if wanted.get(k) != v]
+    fresh = [k for k, v in wanted.items() if stored.get(k) != v]
+    if stale:
+        con.execute(_SQL["delete_keys"], {"kind": [k[0] for k in stale], "key": [k[1] for k in stale]}).fetchall()
+    if fresh:
+        insert_batch(con, _SQL["insert_keys"], {
+            "kind": [k[0] for k in fresh], "key": [k[1] for k in fresh],
+            "agency_id": [wanted[k][0] for k in fresh], "first_seen": [wanted[k][1] for k in fresh],
+            "origin": [wanted[k][2] for k in fresh],
+        })
+    moved = any(k in stored and stored[k][0] != wanted.get(k, (None,))[0] for k in stale)
+    unresolved = con.execute(_SQL["count_unresolved"]).fetchall()[0]
+    reidentified = 0
+    if moved or unresolved[0]:
+        rows = con.execute(_SQL["reidentify"]).fetchall()
+        reidentified = int(rows[0][0]) if rows else 0
+        run_script(con, _SQL["recount"])
+    return resolution, reidentified
+
+
+def _insert_chunk(con: duckdb.DuckDBPyConnection, quarter: str, agencies: Sequence[Agency],
+                  keys: Sequence[tuple[str | None, ...]], ids: Sequence[str], represents: Sequence[bool], *,
                   first: int, capture_id: int, observed: datetime) -> None:
     n = len(agencies)
     numbers = list(range(first, first + n))
-    con.execute(_INSERT_OBSERVATIONS, {
+    insert_batch(con, _SQL["insert_observations"], {
         "quarter": [quarter] * n,
         "observation_no": numbers,
-        "profile_uuid": [uuid_from_profile(a.profile_url) for a in agencies],
-        "name_key": [name_key_for(a.name, a.city, a.state) for a in agencies],
-        "ori": [_field(a, _ORI_FIELDS) for a in agencies],
-        "aos_number": [_field(a, _AOS_FIELDS) for a in agencies],
+        "agency_id": list(ids),
+        "represents": list(represents),
+        "profile_uuid": [k[0] for k in keys],
+        "name_key": [k[1] for k in keys],
+        "ori": [k[2] for k in keys],
+        "aos_number": [k[3] for k in keys],
         "name": [a.name for a in agencies],
         "agency_type": [a.agency_type for a in agencies],
         "type_basis": [a.type_basis for a in agencies],
@@ -103,7 +196,7 @@ def _insert_chunk(con: duckdb.DuckDBPyConnection, quarter: str, agencies: Sequen
         for name, value in reversed(a.data_fields)
     }.values())
     if fields:
-        con.execute(_INSERT_FIELDS, {
+        insert_batch(con, _SQL["insert_fields"], {
             "quarter": [quarter] * len(fields),
             "observation_no": [f[0] for f in fields],
             "field": [f[1] for f in fields],
@@ -113,7 +206,7 @@ def _insert_chunk(con: duckdb.DuckDBPyConnection, quarter: str, agencies: Sequen
 
 
 def replace_aliases(con: duckdb.DuckDBPyConnection, aliases: Sequence[AliasDecision]) -> None:
-    con.execute(_SQL["replace_aliases"], {
+    run_script(con, _SQL["replace_aliases"], {
         "line_no": [a.line for a in aliases],
         "decision": [str(a.decision) for a in aliases],
         "key_a": [str(a.a) for a in aliases],
@@ -125,7 +218,7 @@ def replace_aliases(con: duckdb.DuckDBPyConnection, aliases: Sequence[AliasDecis
 def stored_aliases(con: duckdb.DuckDBPyConnection) -> tuple[AliasDecision, ...]:
     def key(text: str) -> Key:
         kind, _, value = text.partition(":")
-        return Key(KeyKind(kind), value)
+        return Key(kind, value)
 
     return tuple(AliasDecision(Decision(d), key(a), key(b), note, line)
                  for line, d, a, b, note in con.execute(_SQL["stored_aliases"]).fetchall())
@@ -146,44 +239,9 @@ def fill_missing_keys(con: duckdb.DuckDBPyConnection) -> int:
     return len(rows)
 
 
-def resolve_all(con: duckdb.DuckDBPyConnection) -> Resolution:
-    """Re-resolve every observation held and rebuild the tables that carry agency ids."""
-    first_seen: dict[Key, str] = {}
-    sightings: list[Sighting] = []
-    for uuid, name_key, ori, aos, quarter in con.execute(_SQL["sightings"]).fetchall():
-        sighting = sighting_of(uuid, name_key, ori, aos)
-        sightings.append(sighting)
-        for key in sighting:
-            if key not in first_seen or quarter < first_seen[key]:
-                first_seen[key] = quarter
-    resolution = resolve(sightings, stored_aliases(con))
-    origins = dict(con.execute(_SQL["origins"]).fetchall())
-    keys = sorted(first_seen)
-    con.execute(_SQL["replace_keys"], {
-        "kind": [str(k.kind) for k in keys],
-        "key": [k.value for k in keys],
-        "agency_id": [resolution.agency_of[k] for k in keys],
-        "first_seen": [first_seen[k] for k in keys],
-        "origin": [origins.get(first_seen[k], "unknown") for k in keys],
-    })
-    con.execute(_SQL["rebuild_snapshots"])
-    return resolution
-
-
-def merged_in_quarter(con: duckdb.DuckDBPyConnection, quarter: str) -> tuple[QualityWarning, ...]:
-    """Observations of the quarter that resolved to one agency (right after resolve_all)."""
-    rows = con.execute(_SQL["merged_observations"], {"quarter": quarter}).fetchall()
-    con.execute("DROP TABLE IF EXISTS merged_observations")
-    return tuple(
-        QualityWarning(kind="merged_by_identity", subject=agency_id,
-                       detail=(f"{count} rows of {quarter} resolve to the agency {agency_id} ({names}); "
-                               "the first (one with a Ring profile if any) stands for it."))
-        for _, agency_id, count, names in rows
-    )
-
-
 def heal(con: duckdb.DuckDBPyConnection) -> None:
-    """Give a database made before migration 3 the resolved ids (run by the migration)."""
-    fill_missing_keys(con)
-    resolve_all(con)
-    con.execute("DROP TABLE IF EXISTS merged_observations")
+    """Give a database made before migration 3 its keys and resolved ids (run by the migration)."""
+    if fill_missing_keys(con):
+        reresolve(con)
+
+

@@ -22,7 +22,7 @@ from scrapers.normalize import as_utc
 from scrapers.records import QualityWarning, Snapshot
 from warehouse.clock import utcnow
 from warehouse.identity import AliasDecision
-from warehouse.identity_store import merged_in_quarter, replace_aliases, replace_observations, resolve_all
+from warehouse.identity_store import load_observations, replace_aliases
 from warehouse.quarters import Quarter, replaces
 
 
@@ -67,7 +67,7 @@ def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
                          aliases: Sequence[AliasDecision] | None = None) -> LoadResult:
     """Write the snapshot in one transaction; all or nothing.
 
-    The rows go in as observations; then every snapshot held is re-resolved to agency ids
+    The rows go in as observations, every key held resolved to agency ids first
     (warehouse/identity_store.py), with `aliases` (the reviewed aliases file) replacing the
     stored ones when given.
     """
@@ -81,25 +81,20 @@ def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
             return LoadResult(quarter, "kept_existing", 0, kept_observation=existing)
         con.execute("DELETE FROM snapshots WHERE source = ? AND quarter = ?",
                     [snapshot.source, quarter])
-        replace_observations(con, snapshot, capture_id=capture_id, observed=observed)
-        con.execute(
-            "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [snapshot.source, quarter, observed, origin, capture_id, len(snapshot.agencies),
-             run_id, utcnow()],
-        )
         if aliases is not None:
             replace_aliases(con, aliases)
-        resolution = resolve_all(con)
-        warnings = resolution.warnings + merged_in_quarter(con, quarter)
-        rows = con.execute("SELECT rows_loaded FROM snapshots WHERE source = ? AND quarter = ?",
-                           [snapshot.source, quarter]).fetchone()
+        identity = load_observations(con, snapshot, capture_id=capture_id, observed=observed, origin=origin)
+        con.execute(
+            "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [snapshot.source, quarter, observed, origin, capture_id, identity.agencies, run_id, utcnow()],
+        )
         pause_inside_transaction()
         con.commit()
     except BaseException:
         con.rollback()
         raise
-    return LoadResult(quarter, "loaded", int(rows[0]) if rows else 0, replaced_observation=existing,
-                      identity_warnings=warnings)
+    return LoadResult(quarter, "loaded", identity.agencies, replaced_observation=existing,
+                      identity_warnings=identity.warnings)
 
 
 def pause_inside_transaction() -> None:

@@ -1,12 +1,14 @@
--- Migration 3: agency identity. What the map (or an Atlas export) said is kept as observations;
--- the keys each agency was seen under are resolved to one agency id (warehouse/identity.py), and
--- agency_snapshots, agency_snapshot_fields and agencies are rebuilt from the observations under
--- the resolved ids on every load. Existing rows become observations here; their keys are filled
--- in, and every snapshot re-resolved, by warehouse.identity_store.heal right after this runs.
+-- Migration 3: agency identity. What the map (or an Atlas export) said is kept as observations,
+-- each with the keys it carries and the agency id they resolve to (warehouse/identity.py);
+-- agency_snapshots, agency_snapshot_fields and agencies become views over them (views/), so
+-- there is one stored copy and the views can never disagree with it. Existing rows become
+-- observations here; warehouse.identity_store.heal fills in their keys and ids right after.
 
 CREATE TABLE agency_observations (
     quarter         VARCHAR NOT NULL,
     observation_no  INTEGER NOT NULL,
+    agency_id       VARCHAR,
+    represents_agency BOOLEAN,
     profile_uuid    VARCHAR,
     name_key        VARCHAR,
     ori             VARCHAR,
@@ -26,9 +28,11 @@ CREATE TABLE agency_observations (
     observed_at     TIMESTAMP NOT NULL,
     PRIMARY KEY (quarter, observation_no)
 );
-COMMENT ON TABLE agency_observations IS 'Every agency row of every snapshot held, as parsed (after duplicate placemarks were merged), with the keys it carries. The input of identity resolution; agency_snapshots is rebuilt from it.';
+COMMENT ON TABLE agency_observations IS 'Every agency row of every snapshot held, as parsed (after duplicate placemarks were merged), with the keys it carries and the agency they resolve to. The view agency_snapshots shows the rows with represents_agency.';
 COMMENT ON COLUMN agency_observations.quarter IS 'YYYYQn of the snapshot.';
 COMMENT ON COLUMN agency_observations.observation_no IS 'Order of the row in its snapshot (0-based).';
+COMMENT ON COLUMN agency_observations.agency_id IS 'The resolved agency (see agency_keys and the README, Agency identity); re-resolved on every load.';
+COMMENT ON COLUMN agency_observations.represents_agency IS 'True for the one row per quarter and agency that agency_snapshots shows: when two rows of a snapshot resolve to one agency, the one with a profile, then the earlier one.';
 COMMENT ON COLUMN agency_observations.profile_uuid IS 'Ring Agency Profile uuid (lower case) when the placemark links a profile (from 2021-06).';
 COMMENT ON COLUMN agency_observations.name_key IS 'Normalized name|city|ST: case, punctuation, spacing, The and common abbreviations folded (scrapers/agency_names.py).';
 COMMENT ON COLUMN agency_observations.ori IS 'FBI ORI from an Atlas export (NEWAOSNUMBER (ORI9)), upper case.';
@@ -94,6 +98,7 @@ COMMENT ON COLUMN agency_aliases.note IS 'The reviewer''s note.';
 -- Existing snapshot rows become observations, numbered in id order within their quarter.
 INSERT INTO agency_observations
 SELECT quarter, (row_number() OVER (PARTITION BY quarter ORDER BY agency_id) - 1)::INTEGER,
+       NULL, NULL,
        nullif(lower(regexp_extract(profile_url, '[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}')), ''),
        NULL, NULL, NULL,
        name, agency_type, type_basis, layer, address, city, state, active_date, latitude, longitude,
@@ -108,8 +113,8 @@ JOIN (SELECT quarter, agency_id,
       FROM agency_snapshots) AS n
   USING (quarter, agency_id);
 
-COMMENT ON TABLE agency_snapshots IS 'The Active Agency Map as observed each quarter: one row per agency per quarter held, under its resolved agency id. Rebuilt from agency_observations on every load.';
-COMMENT ON COLUMN agency_snapshots.agency_id IS 'The resolved agency id (see agency_keys): the smallest Ring profile uuid of the agency, or h- and a hash of its key when it was never seen with a profile.';
-COMMENT ON COLUMN agency_snapshot_fields.agency_id IS 'The resolved agency (agency_snapshots.agency_id).';
-COMMENT ON COLUMN agencies.agency_id IS 'The resolved agency id (see agency_snapshots.agency_id and agency_keys).';
-COMMENT ON COLUMN agencies.name IS 'Name in the latest snapshot that holds the agency (its display name; agency_name_history keeps the others).';
+-- The old tables give way to views of the same names and columns (views/agency_snapshots.sql,
+-- agency_snapshot_fields.sql, agencies.sql).
+DROP TABLE agency_snapshot_fields;
+DROP TABLE agency_snapshots;
+DROP TABLE agencies;

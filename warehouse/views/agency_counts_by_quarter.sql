@@ -1,7 +1,7 @@
 -- How many agencies were on the map each quarter held, and how many joined and left since
 -- the previous quarter held. Where quarters are missing, the comparison is with the last
 -- quarter held before (compared_with says which); the first quarter held has no comparison.
--- Built on agency_changes (views are created in file-name order), so that the two never
+-- Built on agency_changes (each view is created after those it reads), so that the two never
 -- disagree about who joined and who left.
 CREATE OR REPLACE VIEW agency_counts_by_quarter AS
 WITH held AS (
