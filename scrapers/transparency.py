@@ -1,17 +1,17 @@
 """Ring's law-enforcement transparency reports: discover, fetch and parse the figures.
 
 The real pages are only partly known (shared/docs/SOURCES.md section 3), so figures are found
-by their labels, never by position: in tables of either orientation (types by outcomes,
-outcomes by types, periods or countries as an axis), in lists and definition lists
-("Subpoenas: 1,045"), and in sentences ("Ring received 1,045 subpoenas"). Written against
-the fixtures in tests/fixtures/transparency/, which follow the 2020 blog post's structure.
+by their labels, never by position, and each is read in its context: its sentence or cell,
+then the list item, definition term, summary, caption and headings around it
+(scrapers/transparency_layout.py). Tested on the 2020 post's structure and on layouts written
+as other web teams might (tests/fixtures/transparency/layouts/).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -19,37 +19,22 @@ from bs4 import BeautifulSoup, Tag
 
 from scrapers.errors import ParseError, snippet_of
 from scrapers.http import PoliteClient
-from scrapers.records import Capture, Period, QualityWarning, ReportPage, RequestFigure
+from scrapers.records import Capture, QualityWarning, ReportPage, RequestFigure
+from scrapers.transparency_layout import Frame, PageReader
 from scrapers.transparency_terms import (
-    country_of,
     find_date,
     find_periods,
-    other_figure_of,
-    outcome_of,
-    request_type_of,
-    slug,
-    strip_dates,
+    types_named,
 )
 
 SOURCE = "transparency"
 RESPONSES = ("full_response", "partial_response", "no_response")
-DEMAND_TYPES = ("subpoenas", "search_warrants", "court_orders", "emergency_requests",
-                "national_security_requests", "non_us_requests")
+# The kinds of legal process counted among "legal demands" (national security within its range).
+LEGAL_DEMAND_TYPES = ("subpoenas", "search_warrants", "court_orders", "national_security_requests")
+# Counted apart from legal demands unless the total's own words include them.
+SEPARATE_TYPES = ("emergency_requests", "preservation_requests", "non_us_requests")
 _REPORT_LINK = re.compile(
     r"law[\s_-]+enforcement[\s_-]+(information[\s_-]+)?requests?|transparency", re.I)
-_NUMBER = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+"
-_FIGURE_CELL = re.compile(
-    rf"^\s*(?:approx(?:imately|\.)?|about|~)?\s*({_NUMBER})(?:\s*(?:-|–|—|to)\s*({_NUMBER}))?\s*[*†‡]*\s*(?:\[\d+\])?\s*$",
-    re.I)
-_NUMBER_IN_TEXT = re.compile(
-    rf"(?<![\w.$§/])({_NUMBER})(?:\s*(?:-|–|—)\s*({_NUMBER}))?(?![\w%/])(?!\s*(?:%|percent|per cent|\(|u\.s\.c))",
-    re.I)
-_LEGAL_CITATION_BEFORE = re.compile(r"(§|section|sec\.|title|u\.s\.c\.?|chapter|rule|no\.)\s*$", re.I)
-_RECEIVED_VERB = re.compile(r"\b(received|receive|receives|got|were served|was served)\b", re.I)
-_LABEL_VALUE = re.compile(r"^\s*(?P<label>[^:]{2,120}?)\s*[:–—]\s*(?P<value>[^:]+?)\s*\.?\s*$")
-_DEFINITIONS = re.compile(r"types of (legal )?requests|definitions|glossary|what (is|are) ", re.I)
-_BLOCKS = ("h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "dt", "dd", "table")
-_CONTAINERS = ("table", "p", "li", "dd", "dt")
 _NOISE = ("script", "style", "noscript", "nav", "footer", "aside", "form", "iframe", "svg")
 
 
@@ -156,38 +141,9 @@ def parse_candidates(candidates: list[Candidate]) -> tuple[list[tuple[int, Repor
 # -- parsing ------------------------------------------------------------------------------------
 
 
-@dataclass
-class _Context:
-    """What the surrounding headings said: the period, type and outcome figures belong to."""
-
-    period: Period | None
-    request_type: str | None = None
-    outcome: str | None = None
-    definitions: bool = False  # a "Types of Requests" section: prose there defines, not counts
-
-
-@dataclass
-class _Collector:
-    url: str
-    figures: dict[tuple[Period, str, str, str], RequestFigure] = field(default_factory=dict)
-    warnings: list[QualityWarning] = field(default_factory=list)
-
-    def add(self, figure: RequestFigure) -> None:
-        key = (figure.period, figure.country, figure.request_type, figure.outcome)
-        known = self.figures.get(key)
-        if known is None:
-            self.figures[key] = figure
-        elif (known.value, known.low, known.high) != (figure.value, figure.low, figure.high):
-            self.warnings.append(QualityWarning(
-                kind="conflicting_figure",
-                subject=_describe(figure),
-                detail=(f"{self.url}: {_describe(figure)} is given as {_show(known)} "
-                        f"({known.label!r}) and as {_show(figure)} ({figure.label!r}); kept the first."),
-            ))
-
-
 def parse_report_page(html: bytes, *, source_url: str) -> ReportPage:
-    """Parse one report page into its periods and labelled figures.
+    """Parse one report page into its periods and figures, each read in its context
+    (scrapers/transparency_layout.py).
 
     Raises ParseError when the page holds no figures at all, or figures without any
     period we can tell.
@@ -202,64 +158,39 @@ def parse_report_page(html: bytes, *, source_url: str) -> ReportPage:
     title = _title(soup, main)
     published = _published_on(soup, main)
     page_periods = find_periods(title)
-    context = _Context(period=page_periods[0] if page_periods else None)
-    collector = _Collector(source_url)
-    periods_seen: list[Period] = list(page_periods)
-    for block in _blocks(main):
-        text = _text(block)
-        if block.name and block.name[0] == "h" and block.name[1:].isdigit():
-            context = _heading_context(text, context)
-            if context.period and context.period not in periods_seen:
-                periods_seen.append(context.period)
-            continue
-        if context.period is None:
-            found = find_periods(text)
-            if found and not _looks_like_figures(text):
-                context = replace(context, period=found[0])
-                periods_seen.append(found[0])
-        if block.name == "table":
-            _table_figures(block, context, collector)
-        elif block.name == "dt":
-            continue  # read with its dd
-        elif block.name == "dd":
-            label = _text(block.find_previous_sibling("dt")) if block.find_previous_sibling("dt") else ""
-            _pair_or_sentences(label, text, context, collector)
-        else:
-            match = _LABEL_VALUE.match(text) if block.name in ("li", "p") else None
-            if match and _FIGURE_CELL.match(match["value"]):
-                _pair_or_sentences(match["label"], match["value"], context, collector)
-            elif not context.definitions:
-                _sentence_figures(text, context, collector)
-    if not collector.figures:
+    reader = PageReader(url=source_url, page=Frame(period=page_periods[0] if page_periods else None),
+                        periods_seen=list(page_periods))
+    reader.walk(main)
+    if not reader.figures:
+        unplaced = f" ({len(reader.warnings)} figure(s) found no request type)" if reader.warnings else ""
         raise ParseError(
-            f"{SOURCE}: {source_url} ({title or 'untitled'!r}) has no request figures: no table, list "
-            "or sentence with a labelled count was found. Expected a Ring law-enforcement requests "
-            "report; if the layout changed, teach scrapers/transparency.py and run 'ringwatch reparse'.",
+            f"{SOURCE}: {source_url} ({title or 'untitled'!r}) has no request figures{unplaced}: no table, "
+            "list or sentence with a labelled count was found. Expected a Ring law-enforcement requests "
+            "report; if the layout changed, teach scrapers/transparency_layout.py and run 'ringwatch reparse'.",
             url=source_url, expected="labelled request figures", snippet=snippet_of(html),
         )
-    figures = tuple(collector.figures.values())
-    if any(f.period is None for f in figures):
-        raise ParseError(
-            f"{SOURCE}: {source_url} ({title!r}) gives figures but no reporting period we can read "
-            "(a year, a half such as H1 2021, or a date range).",
-            url=source_url, expected="a reporting period",
-        )
-    warnings = collector.warnings + check_totals(figures, url=source_url)
+    figures = tuple(reader.figures.values())
+    warnings = reader.warnings + check_totals(figures, url=source_url)
     periods = tuple(dict.fromkeys(f.period for f in figures))
     return ReportPage(url=_canonical_url(soup, source_url), title=title, published_on=published, periods=periods,
                       figures=figures, warnings=tuple(warnings))
 
 
 def check_totals(figures: tuple[RequestFigure, ...], *, url: str) -> list[QualityWarning]:
-    """Where a page gives a whole and its parts, check that they add up.
+    """Where a page gives a whole and its parts, warn when they really disagree.
 
-    Received = full + partial + no response, per period, country and type; and a total
-    ("all") = the sum of the kinds of legal demand (DEMAND_TYPES; preservation requests are
-    counted apart, as Ring did in 2021), per period, country and outcome, when the page gives
-    at least two of them. A range among the parts makes the sum a range that must hold the total.
+    Received = full + partial + no response, per period, country and type. And a total of
+    legal demands ("all") = subpoenas + search warrants + court orders (+ national security
+    within its range), per period, country and outcome, when the page gives at least two
+    parts; any other legal process the page names (a type ringwatch has no name for) may be
+    counted among them; emergency, preservation and non-U.S. requests only when the total's own
+    words include them. The warning comes only when no such reading makes the figures agree.
     """
     exact = {(f.period, f.country, f.request_type, f.outcome): f.value
              for f in figures if f.value is not None}
+    bounds = {(f.period, f.country, f.request_type, f.outcome): (f.low, f.high)
+              for f in figures if f.value is None and f.low is not None and f.high is not None}
+    labels = {(f.period, f.country, f.request_type, f.outcome): f.label for f in figures}
     warnings: list[QualityWarning] = []
     groups = {(p, c, t) for (p, c, t, _o) in exact}
     for period, country, rtype in sorted(groups, key=lambda g: (g[0].start, g[1], g[2])):
@@ -270,25 +201,31 @@ def check_totals(figures: tuple[RequestFigure, ...], *, url: str) -> list[Qualit
             if total != received:
                 warnings.append(_mismatch(url, f"{period.label} {country} {rtype}: received", received,
                                           "full + partial + no response", f"{total:,}"))
-    bounds: dict[tuple[Period, str, str, str], tuple[int, int]] = {
-        (f.period, f.country, f.request_type, f.outcome): (f.low, f.high)
-        for f in figures if f.value is None and f.low is not None and f.high is not None}
+    known = set(LEGAL_DEMAND_TYPES) | set(SEPARATE_TYPES) | {"all"}
     outcomes = {(p, c, o) for (p, c, _t, o) in exact}
     for period, country, outcome in sorted(outcomes, key=lambda g: (g[0].start, g[1], g[2])):
         whole = exact.get((period, country, "all", outcome))
         if whole is None:
             continue
-        keys = [k for k in (*exact, *bounds) if (k[0], k[1], k[3]) == (period, country, outcome)
-                and k[2] in DEMAND_TYPES]
-        if len({k[2] for k in keys}) < 2:
+        present = {k[2]: k for k in (*exact, *bounds) if (k[0], k[1], k[3]) == (period, country, outcome)}
+        core = [t for t in LEGAL_DEMAND_TYPES if t in present]
+        if len(core) < 2:
             continue
-        low = sum(exact[k] if k in exact else bounds[k][0] for k in keys)
-        high = sum(exact[k] if k in exact else bounds[k][1] for k in keys)
-        if not low <= whole <= high:
-            names = ", ".join(sorted(k[2] for k in keys))
-            span = f"{low:,}" if low == high else f"{low:,}-{high:,}"
-            warnings.append(_mismatch(url, f"{period.label} {country} all requests, {outcome}", whole,
-                                      f"the sum of {names}", span))
+        others = [t for t in present if t not in known]
+        said = labels.get((period, country, "all", outcome), "").lower()
+        named = [t for t in SEPARATE_TYPES if t in present and t in types_named(said)]
+        readings = [core, core + others, core + named, core + others + named]
+        spans = []
+        for types in readings:
+            low = sum(exact[present[t]] if present[t] in exact else bounds[present[t]][0] for t in types)
+            high = sum(exact[present[t]] if present[t] in exact else bounds[present[t]][1] for t in types)
+            spans.append((low, high, types))
+        if any(low <= whole <= high for low, high, _types in spans):
+            continue
+        low, high, types = spans[0]
+        span = f"{low:,}" if low == high else f"{low:,}-{high:,}"
+        warnings.append(_mismatch(url, f"{period.label} {country} all requests, {outcome}", whole,
+                                  f"the sum of {', '.join(sorted(types))}", span))
     return warnings
 
 
@@ -349,190 +286,3 @@ def _published_on(soup: BeautifulSoup, main: Tag) -> date | None:
             if found:
                 return found
     return None
-
-
-def _blocks(main: Tag) -> Iterator[Tag]:
-    """Headings, paragraphs, list items, definitions and tables, outermost only, in order."""
-    for element in main.find_all(_BLOCKS):
-        if element.find_parent(_CONTAINERS) is not None:
-            continue
-        yield element
-
-
-def _heading_context(text: str, context: _Context) -> _Context:
-    periods = find_periods(text)
-    request_type = request_type_of(text)
-    outcome = outcome_of(text)
-    return _Context(
-        definitions=bool(_DEFINITIONS.search(text)),
-        period=periods[0] if periods else context.period,
-        request_type=request_type if request_type != "all" else None,
-        outcome=outcome if outcome not in (None, "received") or request_type is None else None,
-    )
-
-
-def _looks_like_figures(text: str) -> bool:
-    return bool(request_type_of(text) or outcome_of(text)) and bool(_NUMBER_IN_TEXT.search(strip_dates(text)))
-
-
-# -- figures ----------------------------------------------------------------------------------
-
-
-def _figure(value_text: str) -> tuple[int | None, int | None, int | None] | None:
-    m = _FIGURE_CELL.match(value_text)
-    if not m:
-        return None
-    first = int(m[1].replace(",", ""))
-    if m[2] is None:
-        return first, None, None
-    second = int(m[2].replace(",", ""))
-    return None, min(first, second), max(first, second)
-
-
-def _make(context: _Context, label: str, value: tuple[int | None, int | None, int | None], *,
-          request_type: str | None = None, outcome: str | None = None, country: str | None = None,
-          period: Period | None = None) -> RequestFigure | None:
-    when = period or context.period
-    if when is None:
-        return None
-    return RequestFigure(
-        period=when,
-        country=country or "US",
-        request_type=request_type or context.request_type or "all",
-        outcome=outcome or context.outcome or "received",
-        value=value[0], low=value[1], high=value[2],
-        label=label,
-    )
-
-
-def _pair_or_sentences(label: str, value_text: str, context: _Context, collector: _Collector) -> None:
-    value = _figure(value_text)
-    if value is None:
-        _sentence_figures(f"{label} {value_text}", context, collector)
-        return
-    rtype, outcome, other = request_type_of(label), outcome_of(label), other_figure_of(label)
-    if other:
-        outcome, rtype = other, (rtype if rtype != "all" else None)
-    elif rtype is None and outcome is None:
-        rtype = slug(label)  # any other labelled type, kept under its own name
-    if rtype == "all" and outcome == "received" and context.request_type:
-        rtype = context.request_type
-    figure = _make(context, label, value, request_type=rtype, outcome=outcome)
-    if figure:
-        collector.add(figure)
-
-
-def _sentence_figures(text: str, context: _Context, collector: _Collector) -> None:
-    """Figures in prose: a number whose neighbouring words name a type, outcome or figure.
-
-    The words considered stop at the neighbouring numbers, so "a full response to 919, a
-    partial response to 171" gives each number its own outcome. Percentages, years, dates
-    and legal citations (18 U.S.C. § 2703) are never figures.
-    """
-    clean = strip_dates(text)
-    for clause in re.split(r"(?<=[.;!?])\s+(?=[A-Z(])", clean):
-        matches = list(_NUMBER_IN_TEXT.finditer(clause))
-        for i, m in enumerate(matches):
-            before = clause[matches[i - 1].end() if i else 0:m.start()]
-            after = clause[m.end():matches[i + 1].start() if i + 1 < len(matches) else len(clause)]
-            if _LEGAL_CITATION_BEFORE.search(before):
-                continue
-            if m[2] is None and "," not in m[1] and 1900 <= int(m[1]) <= 2100:
-                continue  # a year
-            near_after = " ".join(after.split()[:6])
-            near_before = " ".join(before.split()[-8:])
-            other = other_figure_of(f"{near_before} {m[0]} {near_after}")
-            outcome = outcome_of(near_before) or outcome_of(near_after)
-            if outcome == "received" and not _RECEIVED_VERB.search(f"{near_before} {near_after}"):
-                outcome = None
-            if other:
-                outcome = other
-            # A type counts only right after the number ("1,045 subpoenas") unless an outcome
-            # or a verb of receiving ties the number to the type named before it.
-            rtype = request_type_of(" ".join(after.split()[:4]))
-            if rtype is None and (outcome or _RECEIVED_VERB.search(near_before)):
-                rtype = request_type_of(near_after) or request_type_of(near_before)
-            if rtype is None and outcome is None:
-                continue
-            if outcome is None and _RECEIVED_VERB.search(near_before):
-                outcome = "received"
-            value = _figure(m[0])
-            if value is None:
-                continue
-            figure = _make(context, " ".join(f"{near_before} {m[0]} {near_after}".split()), value,
-                           request_type=rtype, outcome=outcome)
-            if figure:
-                collector.add(figure)
-
-
-def _table_figures(table: Tag, context: _Context, collector: _Collector) -> None:
-    rows = [[_text(cell) for cell in tr.find_all(["th", "td"])] for tr in table.find_all("tr")]
-    rows = [r for r in rows if any(r)]
-    if len(rows) < 2 or max(len(r) for r in rows) < 2:
-        return
-    header, body = rows[0], rows[1:]
-    caption = _text(table.find("caption"))
-    if caption:
-        context = _heading_context(caption, context)
-    col_axis = _axis([h for h in header[1:] if h])
-    row_axis = "country" if re.search(r"country|countries|region", header[0], re.I) else _axis([r[0] for r in body])
-    if col_axis == row_axis:
-        row_axis = "type" if col_axis != "type" else "outcome"
-    for row in body:
-        for col_index, cell in enumerate(row[1:], start=1):
-            value = _figure(cell)
-            if value is None or col_index >= len(header):
-                continue
-            dims: dict[str, object] = {}
-            for axis, label in ((row_axis, row[0]), (col_axis, header[col_index])):
-                _assign(dims, axis, label)
-            figure = _make(context, f"{row[0]} / {header[col_index]}", value,
-                           request_type=dims.get("request_type"), outcome=dims.get("outcome"),  # type: ignore[arg-type]
-                           country=dims.get("country"), period=dims.get("period"))  # type: ignore[arg-type]
-            if figure:
-                collector.add(figure)
-
-
-def _axis(labels: list[str]) -> str:
-    """What an axis of a table holds: types, outcomes, periods or countries (by majority)."""
-    votes = {"type": 0, "outcome": 0, "period": 0, "country": 0}
-    for label in labels:
-        if find_periods(label):
-            votes["period"] += 1
-        if request_type_of(label) not in (None, "all"):
-            votes["type"] += 1
-        if outcome_of(label) not in (None, "received") or other_figure_of(label):
-            votes["outcome"] += 1
-        if country_of(label) not in (None, "ALL"):
-            votes["country"] += 1
-    best = max(votes, key=lambda k: votes[k])
-    if votes[best] == 0:
-        # Only generic labels ("Total", "Requests received"): a one-column figure table.
-        return "outcome" if any(outcome_of(label) for label in labels) else "type"
-    return best
-
-
-def _assign(dims: dict[str, object], axis: str, label: str) -> None:
-    if axis == "period":
-        periods = find_periods(label)
-        if periods:
-            dims["period"] = periods[0]
-    elif axis == "country":
-        dims["country"] = country_of(label) or " ".join(label.split())
-    elif axis == "outcome":
-        other = other_figure_of(label)
-        dims["outcome"] = other or outcome_of(label) or slug(label)
-        if request_type_of(label) not in (None, "all"):
-            dims.setdefault("request_type", request_type_of(label))
-    else:
-        dims["request_type"] = request_type_of(label) or slug(label)
-        if outcome_of(label) not in (None, "received"):
-            dims.setdefault("outcome", outcome_of(label))
-
-
-def _describe(figure: RequestFigure) -> str:
-    return f"{figure.period.label} {figure.country} {figure.request_type} {figure.outcome}"
-
-
-def _show(figure: RequestFigure) -> str:
-    return f"{figure.value:,}" if figure.value is not None else f"{figure.low:,}-{figure.high:,}"

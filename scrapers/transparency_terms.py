@@ -28,15 +28,16 @@ REQUEST_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("court_orders", re.compile(r"\bcourt\s+orders?\b|\b2703\s*\(d\)\s+orders?\b", re.I)),
     ("all", re.compile(
         r"^\s*(grand\s+)?totals?\b|\blegal (demands|requests|process)\b|\ball (law enforcement )?"
-        r"(requests|demands)\b|\btotal (number of )?(law enforcement )?(information )?(requests|demands)",
+        r"(requests|demands)\b|\btotal (number of )?(law enforcement )?(information )?(requests|demands)|"
+        r"^\s*(?:(?:law enforcement|legal|information|government)\s+)*(requests|demands)\s+(by|per|from)\b",
         re.I)),
 )
 
 OUTCOMES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("partial_response", re.compile(r"\bpartial(ly)?\b", re.I)),
+    ("partial_response", re.compile(r"\bpartial(ly)?\b|\bin part\b", re.I)),
     ("no_response", re.compile(
         r"\bno (response|data|information|content)\b|\bnone\b|\bdid not (respond|provide|comply)|"
-        r"\bnot (respond|provide|comply)|\brejected\b|\bdeclined\b", re.I)),
+        r"\bnot (respond|provide|comply)|\bnot at all\b|\brejected\b|\bdeclined\b", re.I)),
     ("full_response", re.compile(r"\bfull(y)?\b|\bcomplete(ly)? (response|compl)", re.I)),
     ("received", re.compile(
         r"\breceived\b|\breceipts?\b|^\s*(total|number|count)(\s+of)?(\s+(requests|demands))?\s*$|"
@@ -65,6 +66,11 @@ def request_type_of(label: str) -> str | None:
         if pattern.search(label):
             return name
     return None
+
+
+def types_named(text: str) -> set[str]:
+    """Every request type the text names anywhere."""
+    return {name for name, pattern in REQUEST_TYPES if pattern.search(text)}
 
 
 def outcome_of(label: str) -> str | None:
@@ -108,6 +114,9 @@ _DASH = r"\s*(?:-|–|—|to|through|until)\s*"
 _DATE_RANGE = re.compile(
     rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s*(\d{{4}})?{_DASH}{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s*(\d{{4}})",
     re.I)
+# "July–December 2022", "Jan-Jun 2021", "January through June 2021": whole months.
+_MONTH_RANGE = re.compile(rf"\b{_MONTH}{_DASH}{_MONTH},?\s+(\d{{4}})\b", re.I)
+_MONTH_DAY = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?\b(?!\s*[-–—]?\s*\d)(?![,.]\d)", re.I)
 _HALF = re.compile(
     r"\b(?:H([12])\s*[-/]?\s*(\d{4})|(\d{4})\s*[-/ ]?\s*H([12])|(first|second|1st|2nd) half of (\d{4}))\b", re.I)
 _YEAR = re.compile(r"(?<![\d,.$])\b(20[12]\d)\b(?![\d,])")
@@ -136,6 +145,14 @@ def find_periods(text: str) -> list[Period]:
             continue
         if period.start <= period.end:
             found.append((m.start(), period))
+            taken.append(m.span())
+    for m in _MONTH_RANGE.finditer(text):
+        if any(a <= m.start() < b for a, b in taken):
+            continue
+        span_year, first, last = int(m[3]), _month(m[1]), _month(m[2])
+        if first <= last:
+            end = date(span_year, last, calendar.monthrange(span_year, last)[1])
+            found.append((m.start(), Period(date(span_year, first, 1), end, m[0].strip())))
             taken.append(m.span())
     for m in _HALF.finditer(text):
         if any(a <= m.start() < b for a, b in taken):
@@ -168,6 +185,6 @@ def find_date(text: str) -> date | None:
 
 def strip_dates(text: str) -> str:
     """Blank out dates and date ranges so their numbers are never read as figures."""
-    for pattern in (_DATE_RANGE, _HALF, _DATE):
+    for pattern in (_DATE_RANGE, _MONTH_RANGE, _HALF, _DATE, _MONTH_DAY):
         text = pattern.sub(lambda m: " " * len(m[0]), text)
     return text

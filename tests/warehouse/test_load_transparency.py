@@ -114,3 +114,37 @@ def test_a_failed_load_writes_nothing(con: duckdb.DuckDBPyConnection) -> None:
         load_reports(con, [good, broken])
     assert rows(con, "SELECT count(*) FROM le_request_counts") == [(0,)]
     assert rows(con, "SELECT count(*) FROM transparency_reports") == [(0,)]
+
+
+def test_a_year_reported_in_halves_in_two_layouts_sums_every_type(con: duckdb.DuckDBPyConnection) -> None:
+    """Ring's published 2021 totals: 3,147 legal demands and 2,774 preservation requests."""
+    first = page("requests_page_h1_2021.html", "https://ring.com/law-enforcement-information-requests")
+    second = page("layouts/list_items_h2_2021.html", "https://ring.com/law-enforcement-information-requests/h2")
+    load_reports(con, [parsed(first, 1, LATER), parsed(second, 2, datetime(2022, 2, 1, tzinfo=UTC))])
+    year = {r[0]: r[1:] for r in rows(con, "SELECT request_type, received, months_covered FROM le_requests_by_year "
+                                           "WHERE year = 2021")}
+    assert year["all"] == (3147, 12)
+    assert year["preservation_requests"] == (2774, 12)
+    halves = {r[0]: r[1] for r in rows(con, "SELECT request_type, sum(received) FROM le_requests_by_period "
+                                            "WHERE year(period_start) = 2021 GROUP BY ALL HAVING count(received) = 2")}
+    assert {t: year[t][0] for t in halves} == halves
+    assert set(halves) == {"all", "search_warrants", "subpoenas", "court_orders", "preservation_requests"}
+
+
+def test_a_reparse_corrects_the_figures_of_its_capture_without_adding_an_observation(
+        con: duckdb.DuckDBPyConnection) -> None:
+    """A correction (same capture, better parser) replaces; a restatement (new capture) adds."""
+    right = page("layouts/list_items_h2_2021.html", "https://ring.com/h2")
+    # What the parser before issue 13 made of it: warrant outcomes filed under "all".
+    wrong = replace(right, figures=tuple(
+        replace(f, request_type="all") if f.request_type == "search_warrants" and f.outcome != "received" else f
+        for f in right.figures))
+    load_reports(con, [parsed(wrong, capture_id=7, observed=LATER)])
+    observations = "SELECT count(DISTINCT capture_id), count(*) FROM le_request_counts"
+    before = rows(con, observations)
+    load_reports(con, [parsed(right, capture_id=7, observed=LATER)], replace_capture=True)
+    assert rows(con, observations) == before
+    assert rows(con, "SELECT value FROM le_request_counts_current WHERE request_type = 'search_warrants' "
+                     "AND outcome = 'full_response'") == [(842,)]
+    assert rows(con, "SELECT count(*) FROM le_request_counts WHERE request_type = 'all' "
+                     "AND outcome = 'full_response'") == [(0,)]
