@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import os
+import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -17,6 +18,7 @@ import click
 
 from scrapers import __version__
 from scrapers.errors import RingwatchError
+from scrapers.sources import source_choices
 from warehouse.quarters import Quarter
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -38,16 +40,51 @@ def _config_option(func: F) -> F:
 
 
 def _reports_errors(func: F) -> F:
-    """Turn our exception family into one clear line and exit code 1."""
+    """Turn our exception family into one clear line and exit code 1, and Ctrl-C or SIGTERM
+    into one line and exit 130 or 143 (the job has recorded its attempt as interrupted)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from flows.jobs.events import Terminated
+
+        def terminate(signum: int, frame: object) -> None:
+            raise Terminated()
+
+        previous = signal.signal(signal.SIGTERM, terminate)
         try:
             return func(*args, **kwargs)
         except RingwatchError as exc:
             raise click.ClickException(str(exc)) from exc
+        except KeyboardInterrupt as exc:
+            by, code = ("SIGTERM", 143) if isinstance(exc, Terminated) else ("Ctrl-C", 130)
+            click.echo(f"Interrupted by {by}: stopped; an attempt under way is recorded as failed "
+                       "(interrupted) and nothing partial was written.", err=True)
+            raise SystemExit(code) from None
+        finally:
+            signal.signal(signal.SIGTERM, previous)
 
     return wrapper  # type: ignore[return-value]
+
+
+def _through_prefect(verbose: bool) -> bool:
+    """Whether this command runs through Prefect: only when an API is configured, and then
+    only if it answers (else one line naming it)."""
+    from flows.prefect_api import check_answers, configured_api
+
+    url = configured_api()
+    if not url:
+        return False
+    check_answers(url)
+    _quiet_prefect(verbose)
+    return True
+
+
+def _show_progress(event: Any) -> None:
+    """A job's retries and notes, one line each on stderr."""
+    from flows.jobs.events import EventKind
+
+    if event.kind is EventKind.RETRY:
+        click.echo(f"retrying: {event.message}", err=True)
 
 
 class QuarterType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.5
@@ -89,7 +126,7 @@ def cli() -> None:
 
 
 @cli.command()
-@click.option("--source", type=click.Choice(["all", "agency_map", "transparency"]), default="all",
+@click.option("--source", type=click.Choice(source_choices()), default="all",
               show_default=True, help="Which source to sync; with 'all' a failing source does not stop the other.")
 @click.option("--quarter", type=QuarterType(), default=None,
               help="Label the snapshot with this quarter instead of the one the quarter "
@@ -103,7 +140,7 @@ def cli() -> None:
 @click.option("--observed-at", type=MomentType(), default=None,
               help="With --from-file: when the file's content was observed "
                    "[default: the file's modification time].")
-@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs.")
+@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs (when run through Prefect).")
 @_db_option
 @_config_option
 @_reports_errors
@@ -116,32 +153,46 @@ def sync(source: str, quarter: str | None, force: bool, from_file: str | None,
     parses, applies the quality gates and loads in one transaction per source. A failure
     leaves every earlier snapshot untouched, records the failed run and exits 1; with
     --source all (the default) the other source still runs.
+
+    Runs in this process, with no Prefect server, unless a Prefect API is configured
+    (PREFECT_API_URL or the active Prefect profile): then it runs as the `sync` flow, so it
+    appears in the Prefect UI. Each retry prints a line; on a dead network it gives up after
+    [http] patience_seconds (default 120). Ctrl-C stops it (exit 130; SIGTERM 143).
     """
     if observed_at and not from_file:
         raise click.UsageError("--observed-at goes with --from-file.")
     if from_file and source == "all":
         source = _source_of_file(from_file)
-    _quiet_prefect(verbose)
-    from flows.sync import SyncFailed
-    from flows.sync import sync as sync_flow
+    from flows.settings import load_settings
 
-    try:
-        result = sync_flow(source=source, quarter=quarter, force=force, from_file=from_file,
-                           observed_at=observed_at, db_path=db_path, config_path=config_path)
-    except SyncFailed as failed:
-        _print_outcomes(failed.outcomes, failed.changes)
-        raise SystemExit(1) from failed
-    _print_outcomes(result["outcomes"], result["changes"])
+    settings = load_settings(config_path, db_path=db_path)
+    if _through_prefect(verbose):
+        from flows.sync import SyncFailed
+        from flows.sync import sync as sync_flow
+
+        try:
+            result = sync_flow(source=source, quarter=quarter, force=force, from_file=from_file,
+                               observed_at=observed_at, db_path=db_path, config_path=config_path)
+        except SyncFailed as failed:
+            result = failed.result
+    else:
+        from flows.jobs.sync import sync as sync_job
+
+        result = sync_job(settings, source=source, quarter=quarter, force=force, from_file=from_file,
+                          observed_at=observed_at, progress=_show_progress)
+    _print_sync(result)
+    if result.failed:
+        raise SystemExit(1)
 
 
 @cli.command()
 @click.option("--since", type=QuarterType(), required=True, help="First quarter to fill (inclusive).")
 @click.option("--until", type=QuarterType(), required=True, help="Last quarter to fill (inclusive).")
-@click.option("--source", type=click.Choice(["all", "agency_map", "transparency"]), default="all",
+@click.option("--source", type=click.Choice(source_choices()), default="all",
               show_default=True, help="Which source to backfill.")
 @click.option("--dry-run", is_flag=True, help="Only print the plan: quarter -> archived capture, or why none.")
 @click.option("--force", is_flag=True, help="Load archived snapshots even when the drop gate refuses them.")
-@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs.")
+@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs (when run through Prefect).")
 @_db_option
 @_config_option
 @_reports_errors
@@ -154,34 +205,67 @@ def backfill(since: str, until: str, source: str, dry_run: bool, force: bool, ve
     through the same parse and checks as a live sync (origin 'wayback'). Idempotent and
     resumable: a rerun fetches nothing it already has. Never replaces a snapshot with one
     farther from the quarter's end. RINGWATCH_WAYBACK_URL points it at another archive.
+    Exits 1 when a quarter failed (captures exist but could not be fetched or read); quarters
+    the archive has no capture for are gaps, not failures. Runs through Prefect only when a
+    Prefect API is configured (see 'ringwatch sync --help').
     """
-    _quiet_prefect(verbose)
-    from flows import backfill as backfill_module
-
-    quarters = len(range(_index(since), _index(until) + 1)) * (2 if source == "all" else 1)
-    with click.progressbar(length=max(quarters, 1), label="backfill", file=sys.stderr,
-                           show_pos=True) as bar:
-        def advance(done: int, total: int, label: str) -> None:
-            bar.label = f"backfill {label}"
-            bar.update(done - bar.pos)
-
-        if not dry_run:
-            backfill_module.progress_listeners.append(advance)
-        try:
-            outcomes = backfill_module.backfill(since=since, until=until, source=source, dry_run=dry_run,
-                                                force=force, db_path=db_path, config_path=config_path)
-        finally:
-            if advance in backfill_module.progress_listeners:
-                backfill_module.progress_listeners.remove(advance)
+    from flows.jobs.events import Event, EventKind
     from flows.output import render
+    from flows.settings import load_settings
 
+    settings = load_settings(config_path, db_path=db_path)
+    quarters = len(range(_index(since), _index(until) + 1)) * (2 if source == "all" else 1)
+    with click.progressbar(length=max(quarters, 1), label="backfill", file=sys.stderr, show_pos=True) as bar:
+        def advance(event: Event) -> None:
+            if event.kind is EventKind.PROGRESS and event.done is not None:
+                bar.label = f"backfill {event.message}"
+                bar.update(event.done - bar.pos)
+
+        with _retries_on_stderr():
+            if _through_prefect(verbose):
+                from flows.backfill import BackfillFailed
+                from flows.backfill import backfill as backfill_flow
+
+                try:
+                    outcomes = backfill_flow(since=since, until=until, source=source, dry_run=dry_run,
+                                             force=force, db_path=db_path, config_path=config_path)
+                except BackfillFailed as exc:
+                    raise click.ClickException(str(exc)) from None
+            else:
+                from flows.jobs.backfill import backfill as backfill_job
+
+                outcomes = backfill_job(settings, since=since, until=until, source=source, dry_run=dry_run,
+                                        force=force, progress=advance)
     columns = ["source", "quarter", "status", "archived_at", "reason" if not dry_run else "url"]
-    rows = [[o["source"], o["quarter"], o["status"], o["archived_at"], o["reason"] if not dry_run else
-             (o["url"] or o["reason"])] for o in outcomes]
-    click.echo(render(columns, rows, "table"), nl=False)
-    counts = {s: sum(o["status"] == s for o in outcomes) for s in ("filled", "skipped", "kept_nearer", "missing")}
+    rows_out = [[o.source, o.quarter, o.status, o.archived_at, o.reason if not dry_run else (o.url or o.reason)]
+                for o in outcomes]
+    click.echo(render(columns, rows_out, "table"), nl=False)
     if not dry_run:
-        click.echo(", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items()))
+        counts = {s: sum(o.status == s for o in outcomes)
+                  for s in ("filled", "skipped", "kept_nearer", "missing", "failed")}
+        click.echo(", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
+                   + " (missing: the archive holds no capture near the quarter's end; failed: captures "
+                     "exist but could not be fetched or read)")
+        if counts["failed"]:
+            raise SystemExit(1)
+
+
+class _retries_on_stderr:
+    """While a long job runs, the HTTP client's retry lines go to stderr, one each."""
+
+    def __enter__(self) -> None:
+        import logging
+
+        self.handler = logging.StreamHandler(sys.stderr)
+        self.handler.setFormatter(logging.Formatter("retrying: %(message)s"))
+        self.logger = logging.getLogger("scrapers.http")
+        self.logger.addHandler(self.handler)
+        self.level = self.logger.level
+        self.logger.setLevel(logging.WARNING)
+
+    def __exit__(self, *exc: object) -> None:
+        self.logger.removeHandler(self.handler)
+        self.logger.setLevel(self.level)
 
 
 def _index(label: str) -> int:
@@ -194,7 +278,7 @@ def _index(label: str) -> int:
 @click.option("--observed-at", type=MomentType(), default=None,
               help="When the export was taken [default: the YYYYMMDD stamp in the file name].")
 @click.option("--force", is_flag=True, help="Load even when the drop gate refuses the snapshot.")
-@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs.")
+@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs (when run through Prefect).")
 @_db_option
 @_config_option
 @_reports_errors
@@ -206,22 +290,29 @@ def import_atlas(path: str, observed_at: datetime | None, force: bool, verbose: 
     Type of LEA and Link 1 Date to the snapshot's fields, and loads it as the quarter of the
     export date (origin 'atlas'). Duplicate agencies are merged and reported.
     """
-    _quiet_prefect(verbose)
-    from flows.import_atlas import import_atlas as import_flow
+    from flows.settings import load_settings
 
-    summary = import_flow(path=path, observed_at=observed_at, force=force, db_path=db_path,
-                          config_path=config_path)
-    click.echo(f"{summary['source']} {summary['quarter']}: {summary['detail']}")
-    for warning in summary["warnings"]:
+    settings = load_settings(config_path, db_path=db_path)
+    if _through_prefect(verbose):
+        from flows.import_atlas import import_atlas as import_flow
+
+        result = import_flow(path=path, observed_at=observed_at, force=force, db_path=db_path,
+                             config_path=config_path)
+    else:
+        from flows.jobs.atlas import import_atlas as import_job
+
+        result = import_job(settings, path, observed_at=observed_at, force=force)
+    click.echo(result.line())
+    for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
 
 
 @cli.command()
-@click.option("--source", type=click.Choice(["all", "agency_map", "transparency"]), default="all",
+@click.option("--source", type=click.Choice(source_choices()), default="all",
               show_default=True, help="Which source to reparse.")
 @click.option("--quarter", type=QuarterType(), default=None, help="Only this quarter's agency-map snapshot.")
 @click.option("--force", is_flag=True, help="Reload even when the drop gate refuses the new parse.")
-@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs.")
+@click.option("--verbose", "-v", is_flag=True, help="Show Prefect's flow and task logs (when run through Prefect).")
 @_db_option
 @_config_option
 @_reports_errors
@@ -231,19 +322,26 @@ def reparse(source: str, quarter: str | None, force: bool, verbose: bool, db_pat
 
     No network: the way to repair history after a parser fix. Exits 1 if any capture fails.
     """
-    _quiet_prefect(verbose)
-    from flows.reparse import reparse as reparse_flow
+    from flows.settings import load_settings
 
-    outcomes = reparse_flow(source=source, quarter=quarter, force=force, db_path=db_path, config_path=config_path)
+    settings = load_settings(config_path, db_path=db_path)
+    if _through_prefect(verbose):
+        from flows.reparse import reparse as reparse_flow
+
+        outcomes = reparse_flow(source=source, quarter=quarter, force=force, db_path=db_path,
+                                config_path=config_path)
+    else:
+        from flows.jobs.reparse import reparse as reparse_job
+
+        outcomes = reparse_job(settings, source=source, quarter=quarter, force=force)
     for o in outcomes:
-        where = f"{o['source']} {o['quarter']}" if o["quarter"] else o["source"]
-        if o["error"]:
-            click.echo(f"Error: {where}: {o['error']}", err=True)
+        if o.error:
+            click.echo(f"Error: {o.line()}", err=True)
         else:
-            click.echo(f"{where}: reloaded {o['rows']:,} rows")
+            click.echo(o.line())
     if not outcomes:
         click.echo("nothing to reparse: no snapshots held.")
-    if any(o["error"] for o in outcomes):
+    if any(o.error for o in outcomes):
         raise SystemExit(1)
 
 
@@ -278,18 +376,20 @@ def _source_of_file(path: str) -> str:
                            "or --source transparency.")
 
 
-def _print_outcomes(outcomes: list[dict[str, Any]], changes: str | None) -> None:
-    for outcome in outcomes:
-        summary = outcome["summary"]
-        if summary is None:
-            click.echo(f"Error: {outcome['error']}", err=True)
+def _print_sync(result: Any) -> None:
+    """Each source's line (errors on stderr), its warnings, then what changed."""
+    from flows.render import changes_markdown
+
+    for outcome in result.results:
+        if outcome.failed:
+            click.echo(f"Error: {outcome.detail}", err=True)
             continue
-        click.echo(f"{summary['source']} {summary['quarter']}: {summary['detail']}")
-        for warning in summary["warnings"]:
+        click.echo(outcome.line())
+        for warning in outcome.warnings:
             click.echo(f"warning: {warning}", err=True)
-    if changes:
+    if result.changes is not None:
         click.echo("")
-        click.echo(changes, nl=False)
+        click.echo(changes_markdown(result.changes), nl=False)
 
 
 @cli.command()
@@ -302,11 +402,12 @@ def _print_outcomes(outcomes: list[dict[str, Any]], changes: str | None) -> None
 def changes(quarter: str | None, limit: int, db_path: str | None, config_path: str | None) -> None:
     """What changed in a quarter: agencies now, joins and departures since the previous quarter
     held (by name), states added, and new or restated transparency periods. Read-only."""
+    from flows.render import changes_markdown
     from flows.settings import load_settings
     from warehouse.read import read_changes
 
     settings = load_settings(config_path, db_path=db_path)
-    click.echo(read_changes(settings.db_path, quarter).markdown(limit=limit), nl=False)
+    click.echo(changes_markdown(read_changes(settings.db_path, quarter), limit=limit), nl=False)
 
 
 @cli.command()

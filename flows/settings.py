@@ -52,8 +52,13 @@ class TransparencySources:
 
 @dataclass(frozen=True, slots=True)
 class FlowSettings:
+    """Runs through Prefect (deployments, or the CLI with a Prefect API configured)."""
+
     fetch_retries: int = 1
     fetch_retry_delay_seconds: float = 300.0
+    # How long a Prefect run may wait on the network in all; an interactive command waits
+    # [http] patience_seconds.
+    patience_seconds: float = 1800.0
 
 
 @dataclass(frozen=True, slots=True)

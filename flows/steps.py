@@ -1,60 +1,29 @@
-"""Steps shared by the sync flows: keeping captures, choosing the quarter, retry policy."""
+"""What the Prefect flows add to the jobs: each step a task, fetches retried, logs and artifacts.
+
+Only the flows import this (and Prefect); the jobs in flows/jobs/ never do.
+"""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+import logging
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from prefect import task
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from flows.jobs.events import Event, EventKind
+from flows.jobs.steps import StepRunner
+from flows.render import changes_markdown, changes_table
 from scrapers.errors import FetchError
-from scrapers.files import read_capture_file
-from scrapers.records import Capture
-from warehouse.captures import BlobStore, store_capture
-from warehouse.db import Warehouse
-from warehouse.quarters import Quarter, quarter_for
-from warehouse.runs import RunHandle
+from warehouse.changes import ChangeSummary
 
-
-@dataclass(frozen=True, slots=True)
-class SyncSummary:
-    """What one source's sync did, for the log, the CLI and the flow's return value."""
-
-    run_id: int
-    source: str
-    quarter: str
-    status: str  # loaded | unchanged | kept_existing
-    rows_loaded: int
-    detail: str
-    warnings: tuple[str, ...] = ()
-
-    def line(self) -> str:
-        return f"{self.source} {self.quarter}: {self.detail}"
-
-
-def open_warehouse(settings: Any) -> Warehouse:
-    """The database, once the writer lock is ours (waiting up to the configured time)."""
-    return Warehouse.open(settings.db_path, lock_timeout_seconds=settings.lock_timeout_seconds)
-
-
-def with_fetch_retries(fetch_task: Any, settings: Any) -> Any:
-    """The fetch task with Prefect's later retries from [flow] in the config."""
-    return fetch_task.with_options(retries=settings.flow.fetch_retries,
-                                   retry_delay_seconds=settings.flow.fetch_retry_delay_seconds)
-
-
-def log_summary(summary: SyncSummary) -> dict[str, Any]:
-    """Put the summary in the flow run's log and return it as the flow's result."""
-    from prefect import get_run_logger
-
-    logger = get_run_logger()
-    logger.info(summary.line())
-    for warning in summary.warnings:
-        logger.warning(warning)
-    return asdict(summary)
+T = TypeVar("T")
+LIBRARY_LOGGERS = ("scrapers", "warehouse", "flows.jobs")
+CHANGES_KEY = "quarterly-changes"
+CHANGES_LIMIT = 50
 
 
 def transient_only(task: Any, task_run: Any, state: Any) -> bool:
@@ -68,45 +37,48 @@ def transient_only(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-def keep_captures(warehouse: Warehouse, run: RunHandle, captures: list[Capture], *,
-                  chained: bool = False, parent: int | None = None) -> list[int]:
-    """Store captures (bytes once per sha256, a row each); return their ids in order.
+def prefect_steps(settings: Any) -> StepRunner:
+    """A step runner that makes each step of a job a Prefect task; fetches get the task
+    retries of [flow] fetch_retries, for transient failures only."""
 
-    With `chained`, each capture records the one before it as its parent (a NetworkLink);
-    `parent` is the first one's parent.
-    """
-    store = BlobStore(warehouse.blob_root)
-    ids: list[int] = []
-    for capture in captures:
-        parent = ids[-1] if chained and ids else parent if not ids else None
-        ids.append(store_capture(warehouse.con, store, capture, run_id=run.run_id, parent_capture_id=parent))
-    if ids:
-        run.capture_id = ids[-1]
-    return ids
+    def run(name: str, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
+        options: dict[str, Any] = {"name": name, "cache_policy": NO_CACHE}
+        if name.startswith("fetch"):
+            options.update(retries=settings.flow.fetch_retries,
+                           retry_delay_seconds=settings.flow.fetch_retry_delay_seconds,
+                           retry_condition_fn=transient_only)
+        return task(fn, **options)(*args, **kwargs)  # type: ignore[no-any-return]
+
+    return run
 
 
-def keep_partial(warehouse: Warehouse, run: RunHandle, exc: FetchError) -> None:
-    """Whatever bytes a failed fetch got are kept as evidence before the error goes on."""
-    if isinstance(exc.partial, Capture):
-        keep_captures(warehouse, run, [exc.partial])
+def log_event(event: Event) -> None:
+    """A job's progress, in the flow run's log (the Prefect UI)."""
+    logger = get_run_logger()
+    if event.kind is EventKind.RETRY:
+        logger.warning(event.message)
+    else:
+        logger.info(event.message)
 
 
-@task(name="read-file", cache_policy=NO_CACHE)
-def read_and_keep(warehouse: Warehouse, run: RunHandle, source: str, path: str,
-                  observed_at: datetime | None) -> tuple[Capture, int]:
-    capture = read_capture_file(Path(path), source=source, observed_at=observed_at)
-    return capture, keep_captures(warehouse, run, [capture])[0]
+@contextmanager
+def library_logs_to_prefect() -> Iterator[None]:
+    """While a flow runs, the library loggers (retries, warnings) reach its run log in the UI."""
+    from prefect.logging.handlers import APILogHandler
 
-
-def choose_quarter(explicit: str | None, observed_at: datetime,
-                   scheduled_at: datetime | None = None) -> str:
-    """--quarter wins; a deployment's scheduled start time next; else the observation.
-
-    A scheduled run that starts late still records the quarter it was scheduled for.
-    """
-    if explicit:
-        return str(Quarter.parse(explicit))
-    return str(quarter_for(scheduled_at or observed_at))
+    handler = APILogHandler()
+    handler.setLevel(logging.INFO)
+    loggers = [logging.getLogger(name) for name in LIBRARY_LOGGERS]
+    levels = [logger.level for logger in loggers]
+    for logger in loggers:
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+    try:
+        yield
+    finally:
+        for logger, level in zip(loggers, levels, strict=True):
+            logger.removeHandler(handler)
+            logger.setLevel(level)
 
 
 def scheduled_start() -> datetime | None:
@@ -118,20 +90,15 @@ def scheduled_start() -> datetime | None:
     return flow_run.scheduled_start_time  # type: ignore[no-any-return]
 
 
-CHANGES_KEY = "quarterly-changes"
-CHANGES_LIMIT = 50
-
-
-def publish_changes(settings: Any, quarter: str | None) -> str:
-    """Publish what changed as a markdown and a table artifact; return the markdown."""
+def publish_changes(summary: ChangeSummary | None) -> str | None:
+    """What changed, as a markdown and a table artifact; returns the markdown."""
     from prefect.artifacts import create_markdown_artifact, create_table_artifact
 
-    from warehouse.read import read_changes
-
-    summary = read_changes(settings.db_path, quarter)
-    markdown = summary.markdown(limit=CHANGES_LIMIT)
+    if summary is None:
+        return None
+    markdown = changes_markdown(summary, limit=CHANGES_LIMIT)
     create_markdown_artifact(markdown, key=CHANGES_KEY, description=f"What changed in {summary.quarter}")
-    table = summary.table(limit=CHANGES_LIMIT)
+    table = changes_table(summary, limit=CHANGES_LIMIT)
     if table:
         create_table_artifact(table, key=f"{CHANGES_KEY}-table",
                               description=f"Agencies that joined or left in {summary.quarter}")

@@ -1,43 +1,28 @@
-"""The `sync` flow: one quarter's sync of every selected source.
+"""The `sync` flow: the quarterly sync of every selected source, through Prefect.
 
-Each source runs as its own subflow and is recorded on its own; one failing does not stop
-the other, and the flow fails (and the CLI exits 1) if any did.
+Thin wiring over flows.jobs.sync: each step of the job becomes a task (fetches retried by
+Prefect for transient failures), progress goes to the run log, and what changed becomes the
+`quarterly-changes` artifacts. Scheduled runs wait [flow] patience_seconds on the network.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
 
-from prefect import flow
+from prefect import flow, get_run_logger
 
+from flows.jobs import sync as jobs
 from flows.settings import load_settings
-from flows.steps import publish_changes, scheduled_start
-from flows.sync_agency_map import sync_agency_map
-from flows.sync_transparency import sync_transparency
-from scrapers.errors import ConfigError, RingwatchError
-
-FLOWS = {"agency_map": sync_agency_map, "transparency": sync_transparency}
-SOURCES = tuple(FLOWS)
+from flows.steps import library_logs_to_prefect, log_event, prefect_steps, publish_changes, scheduled_start
+from scrapers.errors import RingwatchError
 
 
 class SyncFailed(RingwatchError):
-    """At least one source failed; `outcomes` holds every source's result or error line, and
-    `changes` what changed all the same."""
+    """At least one source failed; `result` holds every source's outcome and what changed."""
 
-    def __init__(self, outcomes: list[dict[str, Any]], changes: str | None) -> None:
-        failed = [o for o in outcomes if o["error"]]
-        super().__init__("; ".join(o["error"] for o in failed))
-        self.outcomes = outcomes
-        self.changes = changes
-
-
-def sources_for(source: str) -> tuple[str, ...]:
-    if source == "all":
-        return SOURCES
-    if source not in FLOWS:
-        raise ConfigError(f"unknown source {source!r}; choose one of: all, {', '.join(SOURCES)}.")
-    return (source,)
+    def __init__(self, result: jobs.SyncResult) -> None:
+        super().__init__("; ".join(r.detail for r in result.results if r.failed))
+        self.result = result
 
 
 @flow(name="sync")
@@ -49,29 +34,22 @@ def sync(
     observed_at: datetime | None = None,
     db_path: str | None = None,
     config_path: str | None = None,
-) -> dict[str, Any]:
-    """Sync the selected sources (default: all); return each one's summary or error, and what
-    changed (also published as the `quarterly-changes` markdown and table artifacts)."""
-    selected = sources_for(source)
-    if from_file and len(selected) > 1:
-        raise ConfigError("--from-file loads one source: add --source agency_map or --source transparency.")
-    # A deployment's scheduled time decides the quarter; subflows cannot see it themselves.
-    scheduled_at = scheduled_start()
-    outcomes: list[dict[str, Any]] = []
-    for name in selected:
-        try:
-            summary = FLOWS[name](quarter=quarter, force=force, from_file=from_file, observed_at=observed_at,
-                                  db_path=db_path, config_path=config_path, scheduled_at=scheduled_at)
-            outcomes.append({"source": name, "summary": summary, "error": None})
-        except RingwatchError as exc:
-            outcomes.append({"source": name, "summary": None, "error": str(exc)})
-    loaded = [o["summary"]["quarter"] for o in outcomes if o["summary"] and o["source"] == "agency_map"]
-    try:
-        # Without a new agency-map snapshot, what changed is that of the latest quarter held.
-        changes: str | None = publish_changes(load_settings(config_path, db_path=db_path),
-                                              loaded[0] if loaded else None)
-    except RingwatchError:
-        changes = None  # nothing held yet to compare
-    if any(o["error"] for o in outcomes):
-        raise SyncFailed(outcomes, changes)
-    return {"outcomes": outcomes, "changes": changes}
+) -> jobs.SyncResult:
+    """Sync the selected sources (default: all); fails if any source failed, after the others ran."""
+    from prefect.runtime import flow_run
+
+    with library_logs_to_prefect():
+        settings = load_settings(config_path, db_path=db_path)
+        result = jobs.sync(settings, source=source, quarter=quarter, force=force, from_file=from_file,
+                           observed_at=observed_at, scheduled_at=scheduled_start(), flow_run_id=flow_run.id,
+                           progress=log_event, step=prefect_steps(settings),
+                           patience_seconds=settings.flow.patience_seconds)
+        logger = get_run_logger()
+        for outcome in result.results:
+            (logger.error if outcome.failed else logger.info)(outcome.line())
+            for warning in outcome.warnings:
+                logger.warning(warning)
+        publish_changes(result.changes)
+        if result.failed:
+            raise SyncFailed(result)
+        return result

@@ -1,4 +1,5 @@
-"""Ring's Active Agency Map: fetch the Google My Maps KML export and parse its Placemarks.
+"""Ring's Active Agency Map: parse the Google My Maps KML export into agencies (fetching is
+scrapers/agency_map_fetch.py).
 
 Written against the layouts described in shared/docs/SOURCES.md section 1 and reproduced in
 tests/fixtures/agency_map/: the wrapper KML (`nl=1`: a NetworkLink to the real KML), the
@@ -12,14 +13,12 @@ from __future__ import annotations
 import io
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass, replace
-from urllib.parse import urljoin
+from dataclasses import dataclass
 
 from lxml import etree
 
 from scrapers.agency_names import agency_id_for
-from scrapers.errors import FetchError, ParseError, snippet_of
-from scrapers.http import PoliteClient
+from scrapers.errors import ParseError, snippet_of
 from scrapers.normalize import (
     classify_agency,
     clean_text,
@@ -27,9 +26,10 @@ from scrapers.normalize import (
     parse_active_date,
     split_address,
 )
-from scrapers.records import Agency, Capture
+from scrapers.records import Agency
+from scrapers.sources import Source
 
-SOURCE = "agency_map"
+SOURCE = Source.AGENCY_MAP
 KML_NAMESPACES = (
     "http://www.opengis.net/kml/2.2",
     "http://earth.google.com/kml/2.2",
@@ -38,8 +38,6 @@ KML_NAMESPACES = (
 )
 # A KMZ is a zip; this bounds what we inflate, against zip bombs.
 MAX_KML_BYTES = 500_000_000
-# How many NetworkLinks deep we follow before calling it a loop.
-MAX_LINK_DEPTH = 3
 
 _ACTIVE_DATE = "active date"
 _PROFILE = "agency profile"
@@ -52,46 +50,6 @@ class KmlDocument:
     title: str | None
     agencies: tuple[Agency, ...]
     network_links: tuple[str, ...]
-
-
-# -- fetching -------------------------------------------------------------------------------
-
-
-def fetch_agency_map(client: PoliteClient, url: str, *,
-                     previous: dict[str, Capture] | None = None) -> list[Capture]:
-    """Fetch the map, following the wrapper's NetworkLink; return every capture in order.
-
-    The last capture holds the Placemarks. `previous` maps a URL to its last complete
-    capture; its ETag / Last-Modified are sent, and a 304 answer comes back as a capture
-    with status 304 carrying those stored bytes, so the link can still be followed.
-    """
-    previous = previous or {}
-    captures: list[Capture] = []
-    current = url
-    for _depth in range(MAX_LINK_DEPTH + 1):
-        known = previous.get(current)
-        capture = client.fetch(
-            current, source=SOURCE,
-            etag=known.etag if known else None,
-            last_modified=known.last_modified if known else None,
-        )
-        if capture.http_status == 304 and known is not None:
-            capture = replace(capture, body=known.body, content_type=known.content_type,
-                              etag=capture.etag or known.etag,
-                              last_modified=capture.last_modified or known.last_modified)
-        captures.append(capture)
-        try:
-            links = read_kml(capture.body, url=current, links_only=True).network_links
-        except ParseError:
-            return captures  # not ours to judge here: the parse step reports it, bytes kept
-        if not links:
-            return captures
-        current = urljoin(current, links[0])
-    raise FetchError(
-        f"{SOURCE}: more than {MAX_LINK_DEPTH} nested NetworkLinks starting at {url}; "
-        "the export layout has changed, check SOURCES.md section 1.",
-        url=url,
-    )
 
 
 # -- parsing --------------------------------------------------------------------------------

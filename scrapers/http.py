@@ -49,6 +49,9 @@ class HttpSettings:
     max_body_bytes: int = 50_000_000
     max_redirects: int = 5
     obey_robots: bool = True
+    # How long one command may wait on the network in all, retries included, before it gives up
+    # with an error (interactive commands; scheduled runs take [flow] patience_seconds).
+    patience_seconds: float = 120.0
 
     @property
     def user_agent(self) -> str:
@@ -80,8 +83,15 @@ class PoliteClient:
         session: requests.Session | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        on_retry: Callable[[str], None] | None = None,
+        deadline: float | None = None,
     ) -> None:
+        """`on_retry` hears one line per retry (what failed, when the next try comes, try k of
+        n); `deadline` (on `clock`) is when the command's patience runs out, shared by every
+        client of one command: default, `patience_seconds` from now."""
         self.settings = settings or HttpSettings()
+        self._on_retry = on_retry
+        self.deadline = deadline if deadline is not None else clock() + self.settings.patience_seconds
         self.session = session or requests.Session()
         self.session.headers["User-Agent"] = self.settings.user_agent
         self._sleep = sleep
@@ -92,6 +102,11 @@ class PoliteClient:
         self._locks_guard = threading.Lock()
 
     # -- public -------------------------------------------------------------------------
+
+    def reset_patience(self) -> None:
+        """Start a new patience period (a long job such as a backfill gives each of its
+        fetches the whole patience, instead of one for the command)."""
+        self.deadline = self._clock() + self.settings.patience_seconds
 
     def fetch(
         self,
@@ -196,18 +211,39 @@ class PoliteClient:
     ) -> tuple[Capture, str | None]:
         attempts = self.settings.max_retries + 1
         for attempt in range(1, attempts + 1):
+            self._check_patience(url, source=source)
             try:
                 return self._get_once(url, source=source, headers=headers, body_cap=body_cap)
             except FetchError as exc:
                 if not exc.transient or attempt == attempts:
                     raise
                 wait = self._backoff(attempt, exc)
-                log.warning(
-                    "%s: %s (attempt %d of %d); retrying in %.1f s", source, exc, attempt,
-                    attempts, wait,
-                )
+                left = self.deadline - self._clock()
+                if wait > left:
+                    asked = (" (the server's Retry-After)"
+                             if exc.retry_after is not None and wait >= exc.retry_after else "")
+                    raise FetchError(
+                        f"{exc} Gave up after try {attempt} of {attempts}: the next try would come in "
+                        f"{wait:.0f} s{asked}, after the {self.settings.patience_seconds:.0f} s this command "
+                        "waits on the network ([http] patience_seconds, or [flow] patience_seconds for "
+                        "scheduled runs). Run it again later.",
+                        url=exc.url, status=exc.status, transient=True, partial=exc.partial,
+                    ) from exc
+                line = f"{exc} Next try in {wait:.0f} s (try {attempt + 1} of {attempts})."
+                log.warning("%s", line)
+                if self._on_retry is not None:
+                    self._on_retry(line)
                 self._sleep(wait)
         raise AssertionError("unreachable")  # pragma: no cover
+
+    def _check_patience(self, url: str, *, source: str) -> None:
+        if self._clock() >= self.deadline:
+            raise FetchError(
+                f"{source}: gave up before fetching {url}: this command has waited its "
+                f"{self.settings.patience_seconds:.0f} s on the network ([http] patience_seconds). "
+                "Run it again later.",
+                url=url, transient=True,
+            )
 
     def _backoff(self, attempt: int, exc: FetchError) -> float:
         wait = min(
@@ -269,11 +305,12 @@ class PoliteClient:
         s = self.settings
         cap = body_cap if body_cap is not None else s.max_body_bytes
         fetched_at = datetime.now(UTC)
+        left = max(self.deadline - self._clock(), 0.5)
         try:
             response = self.session.get(
                 url,
                 headers=headers,
-                timeout=(s.connect_timeout_seconds, s.read_timeout_seconds),
+                timeout=(min(s.connect_timeout_seconds, left), min(s.read_timeout_seconds, left)),
                 allow_redirects=False,
                 stream=True,
             )
@@ -285,7 +322,7 @@ class PoliteClient:
             ) from exc
         except requests.RequestException as exc:
             raise FetchError(
-                f"{source}: could not connect to {url} ({exc.__class__.__name__}: {exc}).",
+                f"{source}: could not connect to {url} ({_reason(exc)}).",
                 url=url,
                 transient=True,
             ) from exc
@@ -393,6 +430,20 @@ class PoliteClient:
             else "the site refused the request"
         raise FetchError(f"{source}: {url} answered HTTP {status}; {hint}.",
                          url=url, status=status, partial=capture)
+
+
+def _reason(exc: requests.RequestException) -> str:
+    """The root of a connection error in a few words ("Connection refused"), not urllib3's
+    nested repr."""
+    import re
+
+    text = str(exc)
+    errno: list[str] = re.findall(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    if errno:
+        return str(errno[-1]).strip()
+    if "NameResolution" in text or "Name or service not known" in text:
+        return "the host name does not resolve"
+    return exc.__class__.__name__
 
 
 def parse_retry_after(value: str | None) -> float | None:

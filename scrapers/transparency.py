@@ -1,4 +1,5 @@
-"""Ring's law-enforcement transparency reports: discover, fetch and parse the figures.
+"""Ring's law-enforcement transparency reports: find report links and parse the figures
+(fetching is scrapers/transparency_fetch.py).
 
 The real pages are only partly known (shared/docs/SOURCES.md section 3), so figures are found
 by their labels, never by position, and each is read in its context: its sentence or cell,
@@ -10,16 +11,15 @@ as other web teams might (tests/fixtures/transparency/layouts/).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
 from scrapers.errors import ParseError, snippet_of
-from scrapers.http import PoliteClient
 from scrapers.records import Capture, QualityWarning, ReportPage, RequestFigure
+from scrapers.sources import Source
 from scrapers.transparency_layout import Frame, PageReader
 from scrapers.transparency_terms import (
     find_date,
@@ -27,7 +27,7 @@ from scrapers.transparency_terms import (
     types_named,
 )
 
-SOURCE = "transparency"
+SOURCE = Source.TRANSPARENCY
 RESPONSES = ("full_response", "partial_response", "no_response")
 # The kinds of legal process counted among "legal demands" (national security within its range).
 LEGAL_DEMAND_TYPES = ("subpoenas", "search_warrants", "court_orders", "national_security_requests")
@@ -38,7 +38,7 @@ _REPORT_LINK = re.compile(
 _NOISE = ("script", "style", "noscript", "nav", "footer", "aside", "form", "iframe", "svg")
 
 
-# -- discovery and fetching -------------------------------------------------------------------
+# -- discovery -------------------------------------------------------------------
 
 
 def find_report_links(html: bytes, *, base_url: str) -> list[str]:
@@ -57,52 +57,6 @@ def find_report_links(html: bytes, *, base_url: str) -> list[str]:
         if url not in links:
             links.append(url)
     return links
-
-
-@dataclass
-class FetchedReports:
-    """Every capture made, which URLs are report pages to parse, and which of those were only
-    discovered (an index page or a followed link): a discovered page without figures is not a
-    report, while a configured report without figures is an error."""
-
-    captures: list[Capture] = field(default_factory=list)
-    report_urls: list[str] = field(default_factory=list)
-    discovered: set[str] = field(default_factory=set)
-
-
-def fetch_reports(client: PoliteClient, *, report_urls: list[str], index_urls: list[str],
-                  on_capture: Callable[[Capture], None] = lambda capture: None) -> FetchedReports:
-    """Fetch the index pages, follow their report links, then fetch every report page.
-
-    Index pages are candidates too: the later "Law Enforcement Information Requests page"
-    may hold figures itself. Known report URLs come first, then what the indexes linked.
-    `on_capture` sees each capture as it arrives, so the caller can keep it even if a later
-    fetch fails.
-    """
-    result = FetchedReports()
-    known = list(dict.fromkeys(report_urls))
-    queue = list(known)
-    for index_url in index_urls:
-        capture = client.fetch(index_url, source=SOURCE)
-        on_capture(capture)
-        result.captures.append(capture)
-        for link in find_report_links(capture.body, base_url=capture.url):
-            if link not in queue and link not in index_urls:
-                queue.append(link)
-                result.discovered.add(link)
-        result.report_urls.append(index_url)
-        if index_url not in known:
-            result.discovered.add(index_url)
-    fetched = {c.url for c in result.captures}
-    for url in queue:
-        if url in fetched:
-            continue
-        capture = client.fetch(url, source=SOURCE)
-        on_capture(capture)
-        result.captures.append(capture)
-        result.report_urls.append(url)
-        fetched.add(url)
-    return result
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
 from scrapers.errors import ParseError, snippet_of
-from scrapers.http import PoliteClient
-from scrapers.records import Capture
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,15 +85,3 @@ def parse_cdx(data: bytes, *, url: str) -> list[ArchivedCapture]:
         found.append(ArchivedCapture(values["timestamp"], values["original"], values.get("mimetype", ""),
                                      values["statuscode"], values["digest"]))
     return sorted(found, key=lambda c: c.timestamp)
-
-
-def fetch_cdx(client: PoliteClient, query_url: str, *, source: str) -> tuple[Capture, list[ArchivedCapture]]:
-    capture = client.fetch(query_url, source=source)
-    capture = replace(capture, origin="wayback")
-    return capture, parse_cdx(capture.body, url=query_url)
-
-
-def fetch_archived(client: PoliteClient, snapshot: ArchivedCapture, *, base: str, source: str) -> Capture:
-    """The archived bytes, recorded as observed at the archive's timestamp."""
-    capture = client.fetch(snapshot.raw_url(base), source=source)
-    return replace(capture, origin="wayback", fetched_at=snapshot.moment)

@@ -28,6 +28,55 @@ def test_only_the_http_module_imports_requests() -> None:
     users = {p.relative_to(ROOT).as_posix() for pkg in ("scrapers", "warehouse", "flows")
              for p in modules(pkg) if {"requests", "urllib3", "httpx"} & imports_of(p)}
     assert users == {"scrapers/http.py"}
+    # The one other network call: asking a configured Prefect API for its health (not a site).
+    urllib_users = {p.relative_to(ROOT).as_posix() for pkg in ("scrapers", "warehouse", "flows")
+                    for p in modules(pkg) if "urllib.request" in full_imports_of(p)}
+    assert urllib_users == {"flows/prefect_api.py"}
+
+
+def full_imports_of(path: Path) -> set[str]:
+    """Imported module names in full (scrapers.http, not scrapers)."""
+    found: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            found |= {alias.name for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            found.add(node.module)
+    return found
+
+
+def transitive_imports(module: str) -> set[str]:
+    """Every module `module` imports, following the project's own modules to the end."""
+    seen: set[str] = set()
+    todo = [module]
+    while todo:
+        name = todo.pop()
+        path = ROOT / (name.replace(".", "/") + ".py")
+        if not path.exists():
+            path = ROOT / name.replace(".", "/") / "__init__.py"
+        if name in seen or not path.exists():
+            seen.add(name)
+            continue
+        seen.add(name)
+        todo += [m for m in full_imports_of(path) if m not in seen]
+    return seen - {module}
+
+
+PARSERS = ("scrapers.agency_map", "scrapers.atlas", "scrapers.transparency", "scrapers.transparency_layout",
+           "scrapers.wayback", "scrapers.agency_names", "scrapers.normalize", "scrapers.robots")
+
+
+def test_parsers_reach_neither_the_network_nor_the_http_client_even_indirectly() -> None:
+    for parser in PARSERS:
+        reached = transitive_imports(parser)
+        assert not {"requests", "urllib3", "httpx", "scrapers.http", "urllib.request"} & reached, parser
+        assert not {m for m in reached if m.startswith(("warehouse", "flows", "prefect", "duckdb"))}, parser
+
+
+def test_the_jobs_and_the_cli_fast_path_never_import_prefect() -> None:
+    for module in ("flows.jobs.sync", "flows.jobs.backfill", "flows.jobs.atlas", "flows.jobs.reparse",
+                   "flows.prefect_api", "flows.render", "flows.settings"):
+        assert not {m for m in transitive_imports(module) if m.split(".")[0] == "prefect"}, module
 
 
 def test_only_the_warehouse_imports_duckdb() -> None:

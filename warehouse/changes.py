@@ -53,43 +53,6 @@ class ChangeSummary:
     notes: tuple[str, ...] = field(default=())
     identity_review: int = 0  # pairs in agency_identity_review for the quarter
 
-    def markdown(self, *, limit: int = 50) -> str:
-        if self.quarter is None:
-            return "# What changed\n\nNo agency-map snapshot is held yet: run `ringwatch sync`.\n"
-        lines = [f"# What changed in {self.quarter}", ""]
-        if self.agencies is None:
-            lines.append(f"- No agency-map snapshot is held for {self.quarter}.")
-        elif self.compared_with is None:
-            lines.append(f"- Agencies on the map: **{self.agencies:,}** (the first quarter held: nothing to compare).")
-        else:
-            lines += [f"- Agencies on the map: **{self.agencies:,}**",
-                      f"- Joined since {self.compared_with}: **{self.joined or 0:,}**",
-                      f"- Left since {self.compared_with}: **{self.left or 0:,}**",
-                      f"- States added: {', '.join(self.states_added) or 'none'}"]
-            if self.identity_review:
-                lines.append(f"- Possibly one agency under two ids: **{self.identity_review:,}** pair(s) to review "
-                             "(`SELECT * FROM agency_identity_review`; decide in config/agency_aliases.csv)")
-        lines.append(f"- New transparency periods: {', '.join(self.new_periods) or 'none'}")
-        lines.append(f"- Restated transparency periods: {', '.join(self.restated_periods) or 'none'}")
-        for change, title in (("joined", "Joined"), ("left", "Left")):
-            chosen = [c for c in self.changes if c.change == change]
-            if not chosen:
-                continue
-            lines += ["", f"## {title} ({len(chosen):,})", "",
-                      "| agency | city | state | type |", "| --- | --- | --- | --- |"]
-            lines += [f"| {c.name} | {c.city or ''} | {c.state or ''} | {c.agency_type} |" for c in chosen[:limit]]
-            if len(chosen) > limit:
-                lines.append(f"| … and {len(chosen) - limit:,} more | | | |")
-        return "\n".join(lines) + "\n"
-
-    def table(self, *, limit: int = 50) -> list[dict[str, str]]:
-        rows = []
-        for change in ("joined", "left"):
-            chosen = [c for c in self.changes if c.change == change][:limit]
-            rows += [{"change": c.change, "agency": c.name, "city": c.city or "", "state": c.state or "",
-                      "type": c.agency_type} for c in chosen]
-        return rows
-
 
 def summarize_changes(con: duckdb.DuckDBPyConnection, quarter: str | None = None) -> ChangeSummary:
     """The changes of `quarter` (default: the latest agency-map quarter held)."""

@@ -9,12 +9,9 @@ than executemany. Agency ids are resolved across every snapshot held on each loa
 
 from __future__ import annotations
 
-import os
-import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 
 import duckdb
 
@@ -64,12 +61,14 @@ def reference_count(con: duckdb.DuckDBPyConnection, source: str,
 
 def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
                          capture_id: int, origin: str, run_id: int,
-                         aliases: Sequence[AliasDecision] | None = None) -> LoadResult:
+                         aliases: Sequence[AliasDecision] | None = None,
+                         before_commit: Callable[[], None] | None = None) -> LoadResult:
     """Write the snapshot in one transaction; all or nothing.
 
     The rows go in as observations, every key held resolved to agency ids first
     (warehouse/identity_store.py), with `aliases` (the reviewed aliases file) replacing the
-    stored ones when given.
+    stored ones when given. `before_commit` runs inside the transaction, last: crash-safety
+    tests pass one that pauses so they can kill the process mid-load.
     """
     quarter = snapshot.quarter
     observed = as_utc(snapshot.observed_at).replace(tzinfo=None)
@@ -88,23 +87,11 @@ def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
             "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [snapshot.source, quarter, observed, origin, capture_id, identity.agencies, run_id, utcnow()],
         )
-        pause_inside_transaction()
+        if before_commit is not None:
+            before_commit()
         con.commit()
     except BaseException:
         con.rollback()
         raise
     return LoadResult(quarter, "loaded", identity.agencies, replaced_observation=existing,
                       identity_warnings=identity.warnings)
-
-
-def pause_inside_transaction() -> None:
-    """A test hook for crash safety: with RINGWATCH_TEST_PAUSE_IN_LOAD=<seconds>, write the file
-    named by RINGWATCH_TEST_PAUSE_MARKER and sleep before committing, so a test can kill the
-    process in the middle of a load. Unset (always, outside tests) it does nothing."""
-    seconds = os.environ.get("RINGWATCH_TEST_PAUSE_IN_LOAD")
-    if not seconds:
-        return
-    marker = os.environ.get("RINGWATCH_TEST_PAUSE_MARKER")
-    if marker:
-        Path(marker).write_text(f"{os.getpid()}\n", encoding="utf-8")
-    time.sleep(float(seconds))

@@ -10,13 +10,14 @@ from typing import Any
 import duckdb
 
 from scrapers.errors import WarehouseError
+from scrapers.sources import SOURCES
 from warehouse.changes import ChangeSummary, summarize_changes
 from warehouse.clock import utcnow
 from warehouse.db import connect
 from warehouse.lock import holder_of
 from warehouse.staleness import StalenessPolicy, stale_reasons
 
-KNOWN_SOURCES = ("agency_map", "transparency")
+KNOWN_SOURCES = SOURCES
 
 
 def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import socket
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from enum import StrEnum
 
 import duckdb
 
@@ -13,14 +16,27 @@ from scrapers.records import QualityWarning
 from warehouse.clock import utcnow
 
 
+class RunStatus(StrEnum):
+    """sync_runs.status."""
+
+    RUNNING = "running"
+    SUCCESS = "success"
+    UNCHANGED = "unchanged"
+    FAILED = "failed"
+
+
+HOST = socket.gethostname()
+
+
 def start_run(con: duckdb.DuckDBPyConnection, *, source: str, mode: str,
               flow_run_id: str | None, url: str | None) -> int:
     row = con.execute(
-        "INSERT INTO sync_runs (flow_run_id, source, mode, started_at, status, url) "
-        "VALUES (?, ?, ?, ?, 'running', ?) RETURNING run_id",
-        [flow_run_id, source, mode, utcnow(), url],
+        "INSERT INTO sync_runs (flow_run_id, source, mode, started_at, status, url, pid, host) "
+        "VALUES (?, ?, ?, ?, 'running', ?, ?, ?) RETURNING run_id",
+        [flow_run_id, source, mode, utcnow(), url, os.getpid(), HOST],
     ).fetchone()
     assert row is not None
+    _OWN_RUNS.add(int(row[0]))
     return int(row[0])
 
 
@@ -32,6 +48,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, run_id: int, *, status: str,
         "rows_loaded = ?, error = ?, capture_id = coalesce(?, capture_id) WHERE run_id = ?",
         [status, utcnow(), quarter, rows_loaded, error, capture_id, run_id],
     )
+    _OWN_RUNS.discard(run_id)
 
 
 def record_warnings(con: duckdb.DuckDBPyConnection, run_id: int, *, source: str,
@@ -71,10 +88,33 @@ def recorded_run(con: duckdb.DuckDBPyConnection, *, source: str, mode: str,
 
 
 def close_interrupted_runs(con: duckdb.DuckDBPyConnection) -> int:
-    """Mark runs left 'running' by a process that died as failed; only call with the writer
-    lock held, when no other run can be in progress."""
-    rows = con.execute(
-        "UPDATE sync_runs SET status = 'failed', finished_at = ?, error = 'interrupted: the process stopped "
-        "before the run finished (killed or crashed); nothing it was loading was kept' "
-        "WHERE status = 'running' RETURNING run_id", [utcnow()]).fetchall()
-    return len(rows)
+    """Mark runs left 'running' by a process that died as failed (call with the writer lock
+    held). A run whose process is alive on this host is fetching, not dead: it is left alone."""
+    running = con.execute("SELECT run_id, pid, host FROM sync_runs WHERE status = 'running'").fetchall()
+    dead = [run_id for run_id, pid, host in running if not _still_running(run_id, pid, host)]
+    for run_id in dead:
+        con.execute(
+            "UPDATE sync_runs SET status = 'failed', finished_at = ?, error = 'interrupted: the process stopped "
+            "before the run finished (killed or crashed); nothing it was loading was kept' "
+            "WHERE run_id = ? AND status = 'running'", [utcnow(), run_id])
+    return len(dead)
+
+
+_OWN_RUNS: set[int] = set()  # runs this process has started and not yet finished
+
+
+def _still_running(run_id: int, pid: int | None, host: str | None) -> bool:
+    """Whether the process that started a 'running' attempt is still at it. Only this host's
+    processes can be asked; an attempt from another host (or from before migration 4) is
+    taken as dead, as every 'running' row was before syncs fetched outside the lock."""
+    if pid is None or host != HOST:
+        return False
+    if pid == os.getpid():
+        return run_id in _OWN_RUNS
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -18,16 +18,18 @@ CONFIG = FAST_CONFIG.replace("read_timeout_seconds = 2.0", "read_timeout_seconds
 
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
-    """A database holding two quarters of 10 agencies, loaded through the real flow."""
-    from flows.sync_agency_map import sync_agency_map
+    """A database holding two quarters of 10 agencies, loaded through the real sync job."""
+    from flows.jobs.sync import sync_agency_map
+    from flows.settings import load_settings
 
     path = tmp_path / "ringwatch.duckdb"
     config = tmp_path / "seed.toml"
     config.write_text(CONFIG, encoding="utf-8")
+    settings = load_settings(config, db_path=path)
     for n, quarter in enumerate(EARLIER):
         kml = tmp_path / f"seed{n}.kml"
         kml.write_bytes(synthetic_map_kml(10, seed=3))  # the same agencies as the site's 12, less 2
-        sync_agency_map(from_file=str(kml), quarter=quarter, db_path=str(path), config_path=str(config))
+        sync_agency_map(settings, from_file=str(kml), quarter=quarter)
     return path
 
 

@@ -1,14 +1,14 @@
-"""Fault by fault, against a real server on 127.0.0.1 and the real CLI in a subprocess:
-ringwatch either recovers or fails loudly, with nothing lost (issue 6).
+"""Fault by fault, against a real server on 127.0.0.1 and the real CLI run in-process (the
+same code path as `ringwatch sync` with no Prefect API configured): ringwatch either
+recovers or fails loudly, with nothing lost. tests/faults/test_cli_process.py runs the CLI
+as a subprocess for what only a process shows (signals, exit codes, a reader meanwhile).
 
 Each test starts from a database that already holds 2024Q1 and 2024Q2 and syncs 2024Q3."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -19,8 +19,6 @@ from tests.conftest import read_fixture
 from tests.fake_site import FakeSite, fail_then, redirect, reset_mid_body, running, slow, truncated
 from tests.faults.conftest import CONFIG, EARLIER
 from tests.scrapers.test_agency_map import BILLION_LAUGHS
-
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
 
 ROOT = Path(__file__).resolve().parents[2]
 WRAPPER_PATH = "/maps/d/kml?mid=M1&nl=1&forcekml=1"
@@ -46,18 +44,33 @@ def site() -> Iterator[FakeSite]:
         yield started
 
 
-def ringwatch(site: FakeSite, db: Path, *args: str, source: str = "agency_map",
-              env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
-    from prefect.settings import PREFECT_API_URL
+@dataclass(frozen=True)
+class Outcome:
+    returncode: int
+    stdout: str
+    stderr: str
 
+
+def config_for(site: FakeSite, db: Path) -> Path:
     config = db.with_name("faults.toml")
     config.write_text(CONFIG + f'\n[sources.transparency]\nreport_urls = ["{site.url(REPORT_PATH)}"]\n'
                       "index_urls = []\n", encoding="utf-8")
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), "PREFECT_API_URL": str(PREFECT_API_URL.value()),
-                   "RINGWATCH_AGENCY_MAP_URL": site.url(WRAPPER_PATH), "RINGWATCH_CONFIG": str(config),
-                   "RINGWATCH_DB": str(db), **(env or {})}
-    return subprocess.run([sys.executable, "-m", "flows.cli", "sync", "--source", source, "--quarter", "2024Q3",
-                           *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=120)
+    return config
+
+
+def ringwatch(site: FakeSite, db: Path, *args: str, source: str = "agency_map",
+              env: dict[str, str] | None = None) -> Outcome:
+    """`ringwatch sync` in this process, as a user's shell would run it (no Prefect API)."""
+    from click.testing import CliRunner
+
+    from flows.cli import cli
+
+    environment = {"RINGWATCH_AGENCY_MAP_URL": site.url(WRAPPER_PATH), "RINGWATCH_CONFIG": str(config_for(site, db)),
+                   "RINGWATCH_DB": str(db), "PREFECT_API_URL": None, **(env or {})}
+    result = CliRunner().invoke(cli, ["sync", "--source", source, "--quarter", "2024Q3", *args], env=environment)
+    if result.exception is not None and not isinstance(result.exception, SystemExit):
+        raise result.exception
+    return Outcome(result.exit_code, result.stdout, result.stderr)
 
 
 def dump(db: Path) -> str:
@@ -92,7 +105,7 @@ def kept(db: Path, url: str) -> list[tuple[int, int, bool]]:
         con.close()
 
 
-def one_error_line(result: subprocess.CompletedProcess[str], *, source: str, cause: str) -> str:
+def one_error_line(result: Outcome, *, source: str, cause: str) -> str:
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1, result.stderr
     assert errors[0].startswith(f"Error: {source}: "), errors[0]

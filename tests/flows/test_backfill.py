@@ -19,7 +19,8 @@ from bench.synthetic_map import synthetic_map_kml
 from flows.cli import cli
 from tests.conftest import FAST_CONFIG, SHARED_DATA, read_fixture
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
+# The CLI runs these in-process (no Prefect API is configured); the tests that need Prefect
+# (the flow, its artifacts) are marked so.
 
 ARCHIVE = "http://archive.test"
 MID = "1eYVDPh5itXq5acDT9b0BVeQwmESBa4cB"
@@ -246,7 +247,7 @@ def test_reparse_after_a_parser_change_updates_snapshots_without_a_request(
     report = Path(__file__).parents[1] / "fixtures/transparency/report_2020_table_rows.html"
     assert run_cli("sync", "--from-file", str(report), "--observed-at", "2021-01-20", "--db", str(db),
                    "--config", str(config)).exit_code == 0
-    import flows.reparse as reparse_module
+    import flows.jobs.reparse as reparse_module
     from scrapers.agency_map import parse_agency_map
 
     def changed_parser(data: bytes, *, source_url: str) -> list:
@@ -266,6 +267,8 @@ def test_reparse_after_a_parser_change_updates_snapshots_without_a_request(
 POST = "https://blog.ring.com/2021/01/20/law-enforcement-information-requests-in-2020"
 
 
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_server")
 @responses.activate
 def test_transparency_backfill_keeps_restated_figures_and_publishes_progress(tmp_path: Path, config: Path) -> None:
     first = read_fixture("transparency/report_2020_table_rows.html")
@@ -296,15 +299,22 @@ def test_transparency_backfill_keeps_restated_figures_and_publishes_progress(tmp
         (1045, "2021-01-25"), (1050, "2021-07-05")]
     assert query(db, "SELECT url FROM transparency_reports") == [(POST,)]  # the page, not the archive copy
 
+    # The same backfill through the Prefect flow (as a deployment runs it) publishes its progress.
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
+    from flows.backfill import backfill as backfill_flow
+
+    outcomes = backfill_flow(since="2020Q4", until="2021Q2", source="transparency", db_path=str(db),
+                             config_path=str(conf))
+    assert [o.quarter for o in outcomes] == ["2020Q4", "2021Q1", "2021Q2"]
     with get_client(sync_client=True) as client:
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["backfill-progress"])))
     assert artifacts and max(a.data for a in artifacts) == 100.0
 
 
+@pytest.mark.prefect
 def test_backfill_flow_loads_from_its_entrypoint_with_its_parameters() -> None:
     from prefect.flows import load_flow_from_entrypoint
 
@@ -313,3 +323,21 @@ def test_backfill_flow_loads_from_its_entrypoint_with_its_parameters() -> None:
     properties = loaded.parameters.properties
     assert {"since", "until", "source", "dry_run"} <= set(properties)
     assert loaded.parameters.required == ["since", "until"]
+
+
+@responses.activate
+def test_backfill_exits_1_when_a_quarter_failed_and_0_when_the_archive_only_has_gaps(
+        tmp_path: Path, config: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(f"{__name__}.BROKEN", {"20200610120000", "20200701060000"})  # all of 2020Q2's captures
+    archive = FakeArchive()
+    archive.install()
+    db = tmp_path / "r.duckdb"
+    common = ["--source", "agency_map", "--db", str(db), "--config", str(config)]
+    failed = CliRunner().invoke(cli, ["backfill", "--since", "2020Q2", "--until", "2020Q3", *common])
+    assert failed.exit_code == 1, failed.output
+    assert re.search(r"2020Q2\s+failed\s+2 capture\(s\) within 45 days could not be used", failed.output)
+    assert re.search(r"2020Q3\s+missing\s+no capture within 45 days", failed.output)
+    assert "0 filled, 0 skipped, 0 kept nearer, 1 missing, 1 failed" in failed.output
+    gaps_only = CliRunner().invoke(cli, ["backfill", "--since", "2020Q3", "--until", "2020Q3", *common])
+    assert gaps_only.exit_code == 0, gaps_only.output
+    assert "0 filled, 0 skipped, 0 kept nearer, 1 missing, 0 failed" in gaps_only.output

@@ -14,8 +14,6 @@ from tests.old_database import make_old_database
 from tests.warehouse.test_identity_eras import ATLAS_2020, IDENTITY, MAP_2020, MAP_2021, load_source, results
 from warehouse.db import connect
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
-
 
 def test_reparse_of_an_old_database_ends_with_the_ids_of_a_fresh_load(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

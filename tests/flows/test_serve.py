@@ -77,7 +77,7 @@ def test_a_scheduled_run_records_its_quarter_and_publishes_what_changed(tmp_path
             deployment.id, parameters={**deployment.parameters, "source": "agency_map"},
             state=Scheduled(scheduled_time=due))
     result = run_flow(sync, flow_run=flow_run, parameters={**deployment.parameters, "source": "agency_map"})
-    assert [o["summary"]["quarter"] for o in result["outcomes"]] == ["2025Q1"]
+    assert [o.quarter for o in result.results] == ["2025Q1"]
     con = duckdb.connect(str(db), read_only=True)
     assert con.execute("SELECT quarter, rows_loaded FROM snapshots ORDER BY quarter").fetchall() == [
         ("2024Q4", 10), ("2025Q1", 12)]

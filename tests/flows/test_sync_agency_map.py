@@ -20,16 +20,28 @@ from tests.conftest import FAST_CONFIG, MAP_URL, ROBOTS_URL, TARGET_URL, read_fi
 from tests.scrapers.test_agency_map import BILLION_LAUGHS
 from warehouse.quarters import quarter_for
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
+# The sync job in-process (as the CLI runs it without a Prefect API); the two tests of Prefect's
+# own task retries run the flow.
 
 WRAPPER = read_fixture("agency_map/wrapper_2024-01-15.kml")
 SEED_QUARTERS = ("2024Q1", "2024Q2")
 
 
 def run_sync(db: Path, config: Path, **kwargs: object) -> dict:
+    from dataclasses import asdict
+
+    from flows.jobs.sync import sync_agency_map
+    from flows.settings import load_settings
+
+    return asdict(sync_agency_map(load_settings(config, db_path=db), **kwargs))  # type: ignore[arg-type]
+
+
+def run_flow(db: Path, config: Path, **kwargs: object) -> dict:
+    from dataclasses import asdict
+
     from flows.sync_agency_map import sync_agency_map as sync
 
-    return sync(db_path=str(db), config_path=str(config), **kwargs)
+    return asdict(sync(db_path=str(db), config_path=str(config), **kwargs))
 
 
 def dump(db: Path) -> dict[str, list[tuple]]:
@@ -125,7 +137,8 @@ def test_from_file_loads_kmz_with_observed_at(tmp_path: Path, fast_config: Path)
 
 
 def test_deployment_runs_take_the_quarter_from_the_scheduled_time() -> None:
-    from flows.steps import choose_quarter, scheduled_start
+    from flows.jobs.steps import choose_quarter
+    from flows.steps import scheduled_start
 
     scheduled = datetime(2025, 4, 1, 6, tzinfo=UTC)
     late_start = datetime(2025, 5, 20, tzinfo=UTC)  # the run started late: Q2 by the clock
@@ -253,6 +266,8 @@ def test_truncated_body_fails_and_keeps_the_partial_bytes(seeded_db: Path, tmp_p
     assert runs(seeded_db)[-1][0] == "failed"
 
 
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_server")
 @responses.activate
 def test_prefect_retries_a_transient_fetch_failure(seeded_db: Path, tmp_path: Path) -> None:
     config = tmp_path / "retry.toml"
@@ -262,10 +277,12 @@ def test_prefect_retries_a_transient_fetch_failure(seeded_db: Path, tmp_path: Pa
         responses.add(responses.GET, MAP_URL, status=503)
     responses.add(responses.GET, MAP_URL, body=WRAPPER)
     responses.add(responses.GET, TARGET_URL, body=synthetic_map_kml(12, seed=2))
-    summary = run_sync(seeded_db, config, quarter="2024Q3")
+    summary = run_flow(seeded_db, config, quarter="2024Q3")
     assert summary["rows_loaded"] == 12
 
 
+@pytest.mark.prefect
+@pytest.mark.usefixtures("prefect_server")
 @responses.activate
 def test_prefect_does_not_retry_a_terminal_failure(seeded_db: Path, tmp_path: Path) -> None:
     config = tmp_path / "retry.toml"
@@ -273,7 +290,7 @@ def test_prefect_does_not_retry_a_terminal_failure(seeded_db: Path, tmp_path: Pa
     responses.add(responses.GET, ROBOTS_URL, status=404)
     responses.add(responses.GET, MAP_URL, status=404)
     with pytest.raises(FetchError, match="HTTP 404"):
-        run_sync(seeded_db, config, quarter="2024Q3")
+        run_flow(seeded_db, config, quarter="2024Q3")
     assert [c.request.url for c in responses.calls].count(MAP_URL) == 1
 
 

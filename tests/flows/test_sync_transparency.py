@@ -13,7 +13,15 @@ from flows.cli import cli
 from scrapers.errors import ParseError
 from tests.conftest import FAST_CONFIG, MAP_URL, ROBOTS_URL, TARGET_URL, read_fixture
 
-pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
+
+def sync_transparency(*, db_path: str, config_path: str, **kwargs: object) -> dict:
+    """The transparency sync job in-process, as the CLI runs it without a Prefect API."""
+    from dataclasses import asdict
+
+    from flows.jobs.sync import sync_transparency as job
+    from flows.settings import load_settings
+
+    return asdict(job(load_settings(config_path, db_path=db_path), **kwargs))  # type: ignore[arg-type]
 
 POST = "https://blog.ring.com/2021/01/20/law-enforcement-information-requests-in-2020"
 PAGE = "https://ring.com/law-enforcement-information-requests"
@@ -50,7 +58,6 @@ def query(db: Path, sql: str) -> list[tuple]:
 
 @responses.activate
 def test_transparency_sync_discovers_the_later_page_and_loads_both(tmp_path: Path, config: Path) -> None:
-    from flows.sync_transparency import sync_transparency
 
     serve_reports()
     db = tmp_path / "r.duckdb"
@@ -66,7 +73,6 @@ def test_transparency_sync_discovers_the_later_page_and_loads_both(tmp_path: Pat
 
 @responses.activate
 def test_a_second_identical_sync_is_unchanged(tmp_path: Path, config: Path) -> None:
-    from flows.sync_transparency import sync_transparency
 
     serve_reports()
     serve_reports()
@@ -81,7 +87,6 @@ def test_a_second_identical_sync_is_unchanged(tmp_path: Path, config: Path) -> N
 
 @responses.activate
 def test_a_configured_page_without_figures_fails_and_keeps_the_bytes(tmp_path: Path, config: Path) -> None:
-    from flows.sync_transparency import sync_transparency
 
     serve_reports(post=read_fixture("transparency/no_figures_2020-05-01.html"))
     db = tmp_path / "r.duckdb"
@@ -94,7 +99,6 @@ def test_a_configured_page_without_figures_fails_and_keeps_the_bytes(tmp_path: P
 
 @responses.activate
 def test_mismatched_totals_are_recorded_as_warnings(tmp_path: Path, config: Path) -> None:
-    from flows.sync_transparency import sync_transparency
 
     serve_reports(post=read_fixture("transparency/report_2020_total_mismatch.html"))
     db = tmp_path / "r.duckdb"

@@ -10,7 +10,8 @@ import responses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrapers.agency_map import fetch_agency_map, parse_agency_map, read_kml
+from scrapers.agency_map import parse_agency_map, read_kml
+from scrapers.agency_map_fetch import fetch_agency_map
 from scrapers.errors import ParseError
 from scrapers.http import HttpSettings, PoliteClient
 from scrapers.records import Agency, Capture

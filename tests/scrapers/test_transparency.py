@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from scrapers.errors import ParseError
 from scrapers.http import HttpSettings, PoliteClient
 from scrapers.records import Capture, ReportPage
-from scrapers.transparency import Candidate, fetch_reports, find_report_links, parse_candidates, parse_report_page
+from scrapers.transparency import Candidate, find_report_links, parse_candidates, parse_report_page
+from scrapers.transparency_fetch import fetch_reports
 from scrapers.transparency_terms import find_periods
 from tests.conftest import read_fixture
 

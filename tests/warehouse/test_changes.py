@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
+from flows.render import changes_markdown
 from scrapers.records import Snapshot
 from scrapers.transparency import parse_report_page
 from tests.conftest import read_fixture
@@ -29,17 +30,17 @@ def test_changes_name_exactly_who_joined_and_left(con: duckdb.DuckDBPyConnection
         ("joined", "d Police Department"), ("joined", "e Police Department"),
         ("left", "b Police Department"), ("left", "c Police Department")]
     assert summary.states_added == ("WA",)
-    text = summary.markdown(limit=1)
+    text = changes_markdown(summary, limit=1)
     assert "Joined since 2024Q1: **2**" in text and "Left since 2024Q1: **2**" in text
     assert "… and 1 more" in text  # the list is cut at the limit, the count is not
     assert summarize_changes(con, "2024Q1").compared_with is None
-    assert "nothing to compare" in summarize_changes(con, "2024Q1").markdown()
+    assert "nothing to compare" in changes_markdown(summarize_changes(con, "2024Q1"))
 
 
 def test_changes_on_an_empty_database(con: duckdb.DuckDBPyConnection) -> None:
     summary = summarize_changes(con)
-    assert summary.quarter is None and "No agency-map snapshot is held yet" in summary.markdown()
-    assert "No agency-map snapshot is held for 2021Q3" in summarize_changes(con, "2021Q3").markdown()
+    assert summary.quarter is None and "No agency-map snapshot is held yet" in changes_markdown(summary)
+    assert "No agency-map snapshot is held for 2021Q3" in changes_markdown(summarize_changes(con, "2021Q3"))
 
 
 def test_new_and_restated_transparency_periods(con: duckdb.DuckDBPyConnection) -> None:

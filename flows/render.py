@@ -1,0 +1,54 @@
+"""Words and tables for people: what changed in a quarter, as markdown or table rows.
+
+Kept apart from the warehouse, which only reads the facts (warehouse.changes.ChangeSummary).
+"""
+
+from __future__ import annotations
+
+from warehouse.changes import ChangeSummary
+
+
+def cell(value: object) -> str:
+    """A markdown table cell: a `|` or a line break in an agency's name cannot break the table."""
+    text = "" if value is None else str(value)
+    return " ".join(text.replace("\\", "\\\\").replace("|", "\\|").split())
+
+
+def changes_markdown(summary: ChangeSummary, *, limit: int = 50) -> str:
+    if summary.quarter is None:
+        return "# What changed\n\nNo agency-map snapshot is held yet: run `ringwatch sync`.\n"
+    lines = [f"# What changed in {summary.quarter}", ""]
+    if summary.agencies is None:
+        lines.append(f"- No agency-map snapshot is held for {summary.quarter}.")
+    elif summary.compared_with is None:
+        lines.append(f"- Agencies on the map: **{summary.agencies:,}** (the first quarter held: nothing to compare).")
+    else:
+        lines += [f"- Agencies on the map: **{summary.agencies:,}**",
+                  f"- Joined since {summary.compared_with}: **{summary.joined or 0:,}**",
+                  f"- Left since {summary.compared_with}: **{summary.left or 0:,}**",
+                  f"- States added: {', '.join(summary.states_added) or 'none'}"]
+        if summary.identity_review:
+            lines.append(f"- Possibly one agency under two ids: **{summary.identity_review:,}** pair(s) to review "
+                         "(`SELECT * FROM agency_identity_review`; decide in config/agency_aliases.csv)")
+    lines.append(f"- New transparency periods: {', '.join(summary.new_periods) or 'none'}")
+    lines.append(f"- Restated transparency periods: {', '.join(summary.restated_periods) or 'none'}")
+    for change, title in (("joined", "Joined"), ("left", "Left")):
+        chosen = [c for c in summary.changes if c.change == change]
+        if not chosen:
+            continue
+        lines += ["", f"## {title} ({len(chosen):,})", "",
+                  "| agency | city | state | type |", "| --- | --- | --- | --- |"]
+        lines += [f"| {cell(c.name)} | {cell(c.city)} | {cell(c.state)} | {cell(c.agency_type)} |"
+                  for c in chosen[:limit]]
+        if len(chosen) > limit:
+            lines.append(f"| … and {len(chosen) - limit:,} more | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def changes_table(summary: ChangeSummary, *, limit: int = 50) -> list[dict[str, str]]:
+    rows = []
+    for change in ("joined", "left"):
+        chosen = [c for c in summary.changes if c.change == change][:limit]
+        rows += [{"change": c.change, "agency": c.name, "city": c.city or "", "state": c.state or "",
+                  "type": c.agency_type} for c in chosen]
+    return rows
