@@ -420,6 +420,10 @@ def changes(quarter: str | None, limit: int, db_path: str | None, config_path: s
 def query(sql: str, fmt: str, db_path: str | None, config_path: str | None) -> None:
     """Run one SQL query against the database, read-only.
 
+    It reads the warehouse and nothing else: no writes, no COPY ... TO, no reading or
+    attaching other files, no INSTALL or LOAD. To take the data elsewhere, use
+    'ringwatch export'.
+
     Example: ringwatch query "SELECT * FROM agency_counts_by_quarter"
     """
     from flows.output import render
@@ -429,6 +433,33 @@ def query(sql: str, fmt: str, db_path: str | None, config_path: str | None) -> N
     settings = load_settings(config_path, db_path=db_path)
     columns, rows = run_query(settings.db_path, sql)
     click.echo(render(columns, rows, fmt), nl=False)
+
+
+@cli.command()
+@click.option("--out", type=click.Path(file_okay=False), required=True,
+              help="Folder to write (replaced whole when it holds an earlier export).")
+@click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
+              help="File format of each table and view.")
+@_db_option
+@_config_option
+@_reports_errors
+def export(out: str, fmt: str, db_path: str | None, config_path: str | None) -> None:
+    """Write every table and view to OUT/<name>.parquet (or .csv) and OUT/manifest.json.
+
+    The manifest gives, per file, its rows, columns (types and comments) and sha256, and the
+    schema version, ringwatch version, export time and quarters held. Read-only on the
+    database; written to a temporary folder and renamed into place. Read the files with
+    DuckDB, pandas or Polars, or publish the folder on any static host (README: Export).
+    """
+    from pathlib import Path
+
+    from flows.settings import load_settings
+    from warehouse.export import export_warehouse
+
+    settings = load_settings(config_path, db_path=db_path)
+    result = export_warehouse(settings.db_path, Path(out), fmt=fmt)
+    rows = sum(f.rows for f in result.files)
+    click.echo(f"wrote {len(result.files)} files ({rows:,} rows) and {result.manifest.name} to {result.folder}")
 
 
 @cli.command()

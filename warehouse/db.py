@@ -155,8 +155,14 @@ def _heal_identities(con: duckdb.DuckDBPyConnection) -> None:
     heal(con)
 
 
+def _fill_metric_fields(con: duckdb.DuckDBPyConnection) -> None:
+    from warehouse.metrics import fill_metric_fields
+
+    fill_metric_fields(con)
+
+
 # Work a migration needs done in Python, right after its SQL, in the same transaction.
-_DATA_STEPS = {"003_agency_identity.sql": _heal_identities}
+_DATA_STEPS = {"003_agency_identity.sql": _heal_identities, "005_video_requests_and_states.sql": _fill_metric_fields}
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -20,6 +20,7 @@ from scrapers.records import QualityWarning, Snapshot
 from warehouse.clock import utcnow
 from warehouse.identity import AliasDecision
 from warehouse.identity_store import load_observations, replace_aliases
+from warehouse.metrics import record_metric_fields
 from warehouse.quarters import Quarter, replaces
 
 
@@ -83,6 +84,7 @@ def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
         if aliases is not None:
             replace_aliases(con, aliases)
         identity = load_observations(con, snapshot, capture_id=capture_id, observed=observed, origin=origin)
+        record_metric_fields(con, (name for agency in snapshot.agencies for name, _ in agency.data_fields))
         con.execute(
             "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             [snapshot.source, quarter, observed, origin, capture_id, identity.agencies, run_id, utcnow()],

@@ -34,8 +34,12 @@ def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
 
 
 def run_query(db_path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run `sql` on a read-only connection; writes fail with a clear message."""
+    """Run `sql` on a read-only connection that reads the warehouse and nothing else: no
+    writes, no COPY ... TO, no reading or attaching other files, no extensions (DuckDB's
+    enable_external_access, then lock_configuration so the query cannot turn it back on)."""
     con = open_read_only(db_path)
+    con.execute("SET enable_external_access = false")
+    con.execute("SET lock_configuration = true")
     try:
         cursor = con.execute(sql)
         if cursor.description is None:
@@ -44,6 +48,12 @@ def run_query(db_path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]
         return columns, cursor.fetchall()
     except duckdb.Error as exc:
         text = str(exc)
+        if isinstance(exc, duckdb.PermissionException) or "configuration option" in text:
+            raise WarehouseError(
+                "ringwatch query reads the warehouse and nothing else (no files, COPY, ATTACH, INSTALL or "
+                f"LOAD): {text.splitlines()[0].rstrip('.')}. To take the data elsewhere, use "
+                "'ringwatch export --out DIR'."
+            ) from exc
         if "read-only" in text or "read only" in text:
             raise WarehouseError(
                 f"ringwatch query is read-only and cannot change {db_path}: {text.splitlines()[0]}"

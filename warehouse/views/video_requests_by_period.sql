@@ -1,0 +1,20 @@
+-- Requests per period across all agencies. A count seen in several snapshots (the map not yet
+-- updated) is taken once, from the latest snapshot that carried it.
+CREATE OR REPLACE VIEW video_requests_by_period AS
+WITH latest AS (
+    SELECT * FROM agency_video_requests
+    QUALIFY row_number() OVER (PARTITION BY agency_id, period_start, period_end ORDER BY quarter DESC) = 1
+),
+final AS (
+    SELECT period_start, period_end, arg_max(period_label, quarter) AS period_label,
+           count(DISTINCT agency_id) AS agencies_reporting, sum(requests) AS requests
+    FROM latest
+    GROUP BY period_start, period_end
+)
+SELECT * FROM final ORDER BY period_start, period_end;
+COMMENT ON VIEW video_requests_by_period IS 'Video requests per period, all agencies together, each agency''s count taken once (from the latest snapshot carrying it).';
+COMMENT ON COLUMN video_requests_by_period.period_start IS 'First day of the period.';
+COMMENT ON COLUMN video_requests_by_period.period_end IS 'Last day of the period.';
+COMMENT ON COLUMN video_requests_by_period.period_label IS 'The period as written.';
+COMMENT ON COLUMN video_requests_by_period.agencies_reporting IS 'Agencies with a count for the period.';
+COMMENT ON COLUMN video_requests_by_period.requests IS 'Their requests, summed.';
