@@ -498,9 +498,10 @@ def report(out: str, png_dir: str | None, db_path: str | None, config_path: str 
     """Write a trend report: one HTML file that opens offline, and a PNG of each chart.
 
     Charts: agencies per quarter (observed snapshots, and the reconstruction from Active
-    Dates), joins and departures, agencies by state and the states that grew most over
-    the last four quarters, agencies by type, and transparency requests by type and
-    outcome with the share complied with. A header gives each source's last sync and the
+    Dates), joins and departures, agencies by state (a bar chart and a US tile map) and the
+    states that grew most over the last four quarters, agencies by type, transparency
+    requests by type and outcome with the share complied with, and the map's video-request
+    counts per period with the ten agencies that asked most. A header gives each source's last sync and the
     origins used, and the latest quarter's joins and departures by name. Read-only: it
     can run while nothing else writes, and changes nothing.
     """

@@ -1,6 +1,7 @@
 """A small warehouse for report tests, written through the real loaders: five agency-map
-quarters with one missing (2023Q3), joins and departures, a state that shrinks, four origins, logged runs, and
-two transparency reports (the 2020 post and a 2021 half-year page)."""
+quarters with one missing (2023Q3), joins and departures, a state that shrinks, four origins, logged runs,
+per-agency video-request counts in the two archived quarters, and two transparency reports (the 2020 post
+and a 2021 half-year page)."""
 
 from __future__ import annotations
 
@@ -33,14 +34,19 @@ REPORTS = (
 )
 
 
-def agency(n: int) -> Agency:
+# The two archived quarters carry the 2020-era per-agency count of video requests.
+VIDEO_FIELD = {"2023Q1": "Video Requests (Q1 2023)", "2023Q2": "Video Requests (Q2 2023)"}
+
+
+def agency(n: int, quarter: str = "") -> Agency:
     # Agency 60 names no state; one of Vermont's two agencies leaves in 2024Q2, so one state shrinks.
     state = None if n == 60 else "VT" if n >= 70 else STATES[(n * 3) % len(STATES)]
     kind = TYPES[n % len(TYPES)]
     return Agency(agency_id=f"a{n:03d}", name=f"Agency {n:03d} {kind.title()}", agency_type=kind, type_basis="name",
                   layer=None, address=f"1 Main St, Town {n}, {state or ''}", city=f"Town {n}", state=state,
                   active_date=date(2019, 1, 1) + timedelta(days=45 * n), latitude=30.0, longitude=-90.0,
-                  profile_url=None, position=n)
+                  profile_url=None, position=n,
+                  data_fields=((VIDEO_FIELD[quarter], f"{(n * 37) % 500:,}"),) if quarter in VIDEO_FIELD else ())
 
 
 def observed_at(quarter: str) -> datetime:
@@ -60,7 +66,7 @@ def build_report_db(path: Path) -> Path:
             capture_id = store_capture(con, store, Capture("agency_map", "https://example.org/map", when, 200,
                                                            "application/vnd.google-earth.kml+xml",
                                                            quarter.encode(), origin=origin), run_id=run_id)
-            snapshot = Snapshot("agency_map", quarter, when, tuple(agency(n) for n in members))
+            snapshot = Snapshot("agency_map", quarter, when, tuple(agency(n, quarter) for n in members))
             load_agency_snapshot(con, snapshot, capture_id=capture_id, origin=origin, run_id=run_id)
             finish_run(con, run_id, status="success", quarter=quarter, rows_loaded=len(members),
                        capture_id=capture_id)

@@ -24,8 +24,9 @@ from warehouse.report import charts
 from warehouse.report.build import ReportFiles, build_report
 from warehouse.report.data import growth_baseline, read_report_data
 
-SLUGS = ["agencies-over-time", "joins-and-departures", "agencies-by-state", "states-grown-most",
-         "agencies-by-type", "requests-by-outcome", "complied-share"]
+SLUGS = ["agencies-over-time", "joins-and-departures", "agencies-by-state", "agencies-tile-map",
+         "states-grown-most", "agencies-by-type", "requests-by-outcome", "complied-share", "video-requests-by-period",
+         "top-video-requesters"]
 
 
 @pytest.fixture(scope="module")
@@ -90,7 +91,7 @@ def test_every_chart_is_in_the_html_and_written_as_png(small_report: ReportFiles
     for png in small_report.pngs:
         width, height = png_size(png.read_bytes())
         assert width >= 1000 and height >= 400
-    assert small_report.charts_with_data == 7 and not small_report.database_empty
+    assert small_report.charts_with_data == len(SLUGS) == 10 and not small_report.database_empty
 
 
 def test_the_latest_quarter_table_matches_sql(page: BeautifulSoup, sql: duckdb.DuckDBPyConnection) -> None:
@@ -173,6 +174,27 @@ def test_the_report_changes_nothing_in_the_database(small_db: Path, tmp_path: Pa
     assert not small_db.with_name(small_db.name + ".wal").exists()
 
 
+def test_the_new_charts_draw_what_the_views_say(page: BeautifulSoup, sql: duckdb.DuckDBPyConnection) -> None:
+    assert table_rows(page, "data-video-requests-by-period") == cells(sql.execute(
+        "SELECT period_label, agencies_reporting, requests FROM video_requests_by_period "
+        "ORDER BY period_start").fetchall())
+    assert [r[0] for r in table_rows(page, "data-video-requests-by-period")] == ["Q1 2023", "Q2 2023"]
+    top = table_rows(page, "data-top-video-requesters")
+    independent = sql.execute(
+        "SELECT s.name, s.city, s.state, f.value_number::BIGINT FROM agency_snapshot_fields f "
+        "JOIN agency_snapshots s USING (quarter, agency_id) WHERE f.field_name = 'Video Requests (Q2 2023)' "
+        "ORDER BY f.value_number DESC, s.name LIMIT 10").fetchall()
+    assert top == [[n, c or "", s or "", f"{v:,}"] for n, c, s, v in independent]
+    tiles = {r[0]: r[1] for r in table_rows(page, "data-agencies-tile-map")}
+    assert len(tiles) == 51
+    counts = dict(sql.execute("SELECT state, agencies FROM agency_counts_by_state WHERE quarter = ?",
+                              [LATEST]).fetchall())
+    assert tiles == {state: f"{counts.get(state, 0):,}" for state in tiles}
+    without = {r[0] for r in sql.execute("SELECT state FROM states_without_agencies WHERE quarter = ?",
+                                         [LATEST]).fetchall()}
+    assert {s for s, n in tiles.items() if n == "0"} == without
+
+
 def test_an_empty_database_gives_a_report_that_says_so(tmp_path: Path) -> None:
     db = tmp_path / "empty.duckdb"
     connect(db).close()
@@ -184,7 +206,7 @@ def test_an_empty_database_gives_a_report_that_says_so(tmp_path: Path) -> None:
     figures = soup.find_all("figure")
     assert [f["id"] for f in figures] == [f"chart-{s}" for s in SLUGS]
     assert all(f["data-has-data"] == "false" and "No chart:" in f.find("figcaption").get_text() for f in figures)
-    assert len(list((tmp_path / "r-charts").glob("*.png"))) == 7
+    assert len(list((tmp_path / "r-charts").glob("*.png"))) == len(SLUGS)
 
 
 def test_a_missing_database_is_an_error_not_an_empty_report(tmp_path: Path) -> None:
@@ -201,7 +223,7 @@ def test_cli_writes_where_asked_and_says_what_it_wrote(small_db: Path, tmp_path:
     assert result.exit_code == 0, result.output
     assert out.exists() and sorted(p.name for p in pngs.iterdir()) == [f"{n:02d}-{s}.png"
                                                                        for n, s in enumerate(SLUGS, start=1)]
-    assert f"wrote {out}" in result.stdout and "7 with data" in result.stdout
+    assert f"wrote {out}" in result.stdout and "10 with data" in result.stdout
     assert oct(out.stat().st_mode & 0o777) != oct(0o600)  # readable by others, like any written file
 
 
@@ -286,7 +308,9 @@ def test_every_chart_has_a_title_axis_labels_with_units_and_a_source_line(small_
     units = {"agencies-over-time": "agencies (count)", "joins-and-departures": "agencies (count)",
              "agencies-by-state": "agencies (count)", "states-grown-most": "agencies gained",
              "agencies-by-type": "agencies (count)", "requests-by-outcome": "requests (count)",
-             "complied-share": "% of requests answered"}
+             "complied-share": "% of requests answered", "agencies-tile-map": "agencies (count)",
+             "video-requests-by-period": "video requests (count)",
+             "top-video-requesters": "video requests in the period (count)"}
     for chart in drawn:
         words = " ".join(BeautifulSoup(chart.svg, "xml").find_all(string=True))
         assert chart.title in words, chart.slug

@@ -20,7 +20,7 @@ from typing import Any
 import matplotlib
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
-from matplotlib.patches import Patch
+from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
 from warehouse.quarters import Quarter
@@ -99,8 +99,8 @@ def draw_charts(data: ReportData) -> list[Chart]:
     """Every chart of the report, in reading order; a chart without data still comes, with
     a message in its frame saying what is missing."""
     builders: list[Callable[[ReportData], Chart]] = [
-        agencies_over_time, joins_and_departures, agencies_by_state, states_grown_most,
-        agencies_by_type, requests_by_outcome, complied_share]
+        agencies_over_time, joins_and_departures, agencies_by_state, state_tile_map, states_grown_most,
+        agencies_by_type, requests_by_outcome, complied_share, video_requests_per_period, top_video_requesters]
     with matplotlib.rc_context(_RC):  # type: ignore[arg-type]  # keys checked by matplotlib at run time
         return [build(data) for build in builders]
 
@@ -211,6 +211,95 @@ def agencies_by_state(data: ReportData) -> Chart:
     top = ", ".join(f"{s.state} {s.agencies:,}" for s in states[:3])
     description = f"Sorted bar chart of agencies in {len(states)} states in {quarter}; most: {top}."
     return _finish(fig, slug, title, description, table, _map_source(data), note=note)
+
+
+def state_tile_map(data: ReportData) -> Chart:
+    """The 50 states and DC as squares on a grid, shaded by agencies; a state with none is
+    hatched and says 0."""
+    quarter = data.latest_quarter
+    slug, title = "agencies-tile-map", f"Agencies per state, {quarter or 'latest quarter'} (tile map)"
+    tiles = list(data.tiles)
+    table = Table(("state", "agencies"), tuple((t.state, t.agencies) for t in sorted(tiles, key=lambda t: t.state)))
+    fig, ax = _figure(9, 6.2)
+    if quarter is None or not tiles:
+        return _empty(fig, ax, slug, title, "No agency-map snapshot is held yet: run 'ringwatch sync'.", table,
+                      _map_source(data))
+    top = max(t.agencies for t in tiles) or 1
+    cmap = matplotlib.colormaps["Blues"]
+    for t in tiles:
+        shade = cmap(0.15 + 0.85 * t.agencies / top) if t.agencies else "white"
+        ax.add_patch(Rectangle((t.col, -t.row), 0.92, 0.92, facecolor=shade, edgecolor=EDGE, linewidth=0.8,
+                               hatch="////" if not t.agencies else None))
+        ink = "white" if t.agencies and t.agencies / top > 0.55 else "black"
+        ax.text(t.col + 0.46, -t.row + 0.6, t.state, ha="center", va="center", fontsize=9, weight="bold", color=ink)
+        ax.text(t.col + 0.46, -t.row + 0.28, f"{t.agencies:,}", ha="center", va="center", fontsize=7.5, color=ink)
+    ax.set_xlim(-0.2, max(t.col for t in tiles) + 1.1)
+    ax.set_ylim(-max(t.row for t in tiles) - 0.2, 1.1)
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.spines[["left", "bottom"]].set_visible(False)
+    ax.grid(False)
+    ax.set_xlabel("each square: a state (USPS code) and its agencies (count)")
+    ax.set_title(title, loc="left")
+    none = [t.state for t in tiles if not t.agencies]
+    listed = ", ".join(none) if len(none) <= 12 else f"{len(none)} states; the table lists them"
+    note = (f"Hatched, 0: no agency on the map ({listed}). Darker squares: more agencies (most: {top:,})."
+            if none else f"Every state and DC has an agency. Darker squares: more agencies (most: {top:,}).")
+    description = (f"Tile map of the 50 states and DC in {quarter}, one square each, shaded by agencies; "
+                   f"{len(none)} with none" + (f": {', '.join(none)}." if none else "."))
+    return _finish(fig, slug, title, description, table, _map_source(data), note=note)
+
+
+def video_requests_per_period(data: ReportData) -> Chart:
+    slug, title = "video-requests-by-period", "Video requests per period (the map's per-agency counts)"
+    periods = list(data.video_periods)
+    table = Table(("period", "agencies reporting", "requests"),
+                  tuple((p.label, p.agencies_reporting, p.requests) for p in periods))
+    fig, ax = _figure(9, 4.2)
+    if not periods:
+        return _empty(fig, ax, slug, title, "No snapshot held carries per-agency video-request counts (the map "
+                      "had them until mid-2021: backfill 2019-2021 or import an archived map).", table,
+                      _map_source(data))
+    xs = range(len(periods))
+    bars = ax.bar(list(xs), [p.requests for p in periods], width=0.7, color=DARK)
+    ax.bar_label(bars, labels=[f"{p.requests:,}" for p in periods], padding=2, fontsize=8)
+    ax.set_xticks(list(xs), [p.label for p in periods], fontsize=8, rotation=30 if len(periods) > 6 else 0)
+    ax.set_xlabel("period the counts cover")
+    ax.set_ylabel("video requests (count)")
+    ax.yaxis.set_major_formatter(_thousands)
+    ax.grid(axis="x", visible=False)
+    ax.set_title(title, loc="left")
+    note = "Each agency's count for a period is taken once, from the latest snapshot that carried it."
+    description = "Bar chart of video requests per period: " + "; ".join(
+        f"{p.label} {p.requests:,} from {p.agencies_reporting:,} agencies" for p in periods) + "."
+    return _finish(fig, slug, title, description, table, _map_source(data), note=note)
+
+
+def top_video_requesters(data: ReportData) -> Chart:
+    rows = list(data.top_requesters)
+    period = rows[0].period_label if rows else None
+    slug = "top-video-requesters"
+    title = f"The {len(rows) or 10} agencies with the most video requests, {period or 'latest period'}"
+    table = Table(("agency", "city", "state", "requests"),
+                  tuple((r.name, r.city or "", r.state or "", r.requests) for r in rows))
+    fig, ax = _figure(9, max(3.2, 0.32 * len(rows) + 1.6))
+    if not rows:
+        return _empty(fig, ax, slug, title, "No snapshot held carries per-agency video-request counts.", table,
+                      _map_source(data))
+    ys = range(len(rows))
+    bars = ax.barh(list(ys), [r.requests for r in rows], height=0.7, color=DARK)
+    ax.bar_label(bars, labels=[f"{r.requests:,}" for r in rows], padding=2, fontsize=8)
+    ax.set_yticks(list(ys), [f"{r.name} ({r.state or '?'})" for r in rows], fontsize=8)
+    ax.set_ylim(len(rows) - 0.5, -0.5)
+    ax.set_xlabel("video requests in the period (count)")
+    ax.set_ylabel("agency")
+    ax.xaxis.set_major_formatter(_thousands)
+    ax.grid(axis="y", visible=False)
+    ax.set_title(title, loc="left")
+    description = f"Bar chart of the agencies with the most video requests in {period}: " + "; ".join(
+        f"{r.name} {r.requests:,}" for r in rows[:3]) + "."
+    return _finish(fig, slug, title, description, table, _map_source(data))
 
 
 def states_grown_most(data: ReportData) -> Chart:

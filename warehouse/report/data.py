@@ -23,6 +23,7 @@ from warehouse.staleness import StalenessPolicy
 
 GROWTH_WINDOW_QUARTERS = 4
 GROWTH_TOP = 10
+TOP_REQUESTERS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +96,33 @@ class Origin:
 
 
 @dataclass(frozen=True, slots=True)
+class VideoPeriod:
+    start: date
+    end: date
+    label: str
+    agencies_reporting: int
+    requests: int
+
+
+@dataclass(frozen=True, slots=True)
+class VideoRequester:
+    name: str
+    city: str | None
+    state: str | None
+    requests: int
+    period_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class StateTile:
+    state: str
+    name: str
+    row: int
+    col: int
+    agencies: int
+
+
+@dataclass(frozen=True, slots=True)
 class ReportData:
     db_path: Path
     made_at: datetime
@@ -111,6 +139,9 @@ class ReportData:
     requests: tuple[PeriodRequests, ...]
     ranges: tuple[RequestRange, ...]
     changes: ChangeSummary  # the latest quarter's joins and departures
+    video_periods: tuple[VideoPeriod, ...] = ()
+    top_requesters: tuple[VideoRequester, ...] = ()  # in the latest period with counts, most first
+    tiles: tuple[StateTile, ...] = ()  # every state and DC, agencies in the latest quarter
 
     @property
     def latest_quarter(self) -> str | None:
@@ -174,6 +205,10 @@ def _read(con: duckdb.DuckDBPyConnection, db_path: Path, statuses: tuple[SourceS
         requests=tuple(_period_requests(r) for r in con.execute(q["requests_by_period"]).fetchall()),
         ranges=tuple(RequestRange(*r) for r in con.execute(q["request_ranges"]).fetchall()),
         changes=summarize_changes(con, latest),
+        video_periods=tuple(VideoPeriod(*r) for r in con.execute(q["video_requests_by_period"]).fetchall()),
+        top_requesters=tuple(VideoRequester(*r) for r in con.execute(q["top_video_requesters"],
+                                                                     {"top": TOP_REQUESTERS}).fetchall()),
+        tiles=tuple(StateTile(*r) for r in con.execute(q["state_tiles"], {"quarter": latest}).fetchall()),
     )
 
 

@@ -85,3 +85,31 @@ FROM le_request_counts_current AS f
 JOIN captures AS c USING (capture_id)
 GROUP BY c.origin
 ORDER BY c.origin;
+
+-- name: video_requests_by_period
+-- Video requests per period the map's per-agency counts cover, all agencies together.
+SELECT period_start, period_end, period_label, agencies_reporting, requests
+FROM video_requests_by_period
+ORDER BY period_start, period_end;
+
+-- name: top_video_requesters
+-- The agencies with the most requests in the latest period the counts cover (each agency's
+-- count from the latest snapshot carrying it), most first.
+WITH latest_period AS (
+    SELECT period_start, period_end FROM video_requests_by_period ORDER BY period_end DESC, period_start DESC LIMIT 1
+),
+counts AS (
+    SELECT v.* FROM agency_video_requests AS v JOIN latest_period USING (period_start, period_end)
+    QUALIFY row_number() OVER (PARTITION BY v.agency_id ORDER BY v.quarter DESC) = 1
+)
+SELECT name, city, state, requests, period_label
+FROM counts
+ORDER BY requests DESC, name
+LIMIT $top;
+
+-- name: state_tiles
+-- Every state and DC with its place on the tile map and its agencies in one quarter (0: none).
+SELECT s.usps, s.name, s.tile_row, s.tile_col, coalesce(c.agencies, 0) AS agencies
+FROM us_states AS s
+LEFT JOIN agency_counts_by_state AS c ON c.state = s.usps AND c.quarter = $quarter
+ORDER BY s.usps;
