@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 import click
 
 from scrapers import __version__
-from scrapers.errors import RingwatchError
+from scrapers.errors import RingwatchError, SettingsError
 from scrapers.sources import source_choices
 from warehouse.quarters import Quarter
 
@@ -53,6 +53,9 @@ def _reports_errors(func: F) -> F:
         previous = signal.signal(signal.SIGTERM, terminate)
         try:
             return func(*args, **kwargs)
+        except SettingsError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            raise SystemExit(2) from None
         except RingwatchError as exc:
             raise click.ClickException(str(exc)) from exc
         except KeyboardInterrupt as exc:

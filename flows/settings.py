@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import tomllib
+import typing
 from dataclasses import dataclass, field, fields
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from scrapers.errors import ConfigError
+from scrapers.errors import ConfigError, SettingsError
 from scrapers.http import HttpSettings, check_scheme
 from warehouse.aliases import parse_aliases, read_aliases
 from warehouse.identity import AliasDecision
@@ -116,6 +117,8 @@ def load_settings(config_path: str | Path | None = None, *,
         flow = _record(FlowSettings, raw.get("flow", {}), name, "flow")
         gates_raw = dict(raw.get("gates", {}))
         if "required_fields" in gates_raw:
+            _check_value(gates_raw["required_fields"], tuple[str, ...], file=name, where="[gates] required_fields",
+                         key="required_fields")
             gates_raw["required_fields"] = tuple(gates_raw["required_fields"])
         gates = _record(GatePolicy, gates_raw, name, "gates")
         wayback = _record(WaybackSettings, raw.get("wayback", {}), name, "wayback")
@@ -142,8 +145,14 @@ def load_settings(config_path: str | Path | None = None, *,
     aliases_path, aliases = _aliases(raw.get("identity", {}), name, Path(path).parent if path else None)
     return Settings(db_path=Path(db), http=http, flow=flow, gates=gates, agency_map_url=map_url,
                     transparency=TransparencySources(reports, indexes), wayback=wayback,
-                    lock_timeout_seconds=float(warehouse.get("lock_timeout_seconds", 600.0)), staleness=staleness,
+                    lock_timeout_seconds=_lock_timeout(warehouse, name), staleness=staleness,
                     schedule=schedule, config_file=name, aliases=aliases, aliases_file=aliases_path)
+
+
+def _lock_timeout(warehouse: dict[str, Any], file: str) -> float:
+    value = warehouse.get("lock_timeout_seconds", 600.0)
+    _check_value(value, float, file=file, where="[warehouse] lock_timeout_seconds", key="lock_timeout_seconds")
+    return float(value)
 
 
 def _aliases(table: dict[str, Any], file: str, folder: Path | None) -> tuple[str, tuple[AliasDecision, ...]]:
@@ -171,6 +180,19 @@ def _url_list(value: str | None) -> tuple[str, ...]:
     return tuple(u.strip() for u in (value or "").split(",") if u.strip())
 
 
+# Allowed ranges, as (least, most); None: no bound. Checked when the file is loaded, so a
+# wrong value stops every command at once, naming the key, instead of failing mid-sync.
+_RANGES: dict[str, tuple[float | None, float | None]] = {
+    "delay_seconds": (0, 3600), "connect_timeout_seconds": (0.1, 3600), "read_timeout_seconds": (0.1, 3600),
+    "total_timeout_seconds": (0.1, 86400), "max_retries": (0, 100), "backoff_base_seconds": (0, 3600),
+    "backoff_max_seconds": (0, 86400), "max_retry_after_seconds": (0, 86400), "max_body_bytes": (1, None),
+    "max_inflated_bytes": (1, None), "max_redirects": (0, 50), "patience_seconds": (1, 7 * 86400),
+    "fetch_retries": (0, 100), "fetch_retry_delay_seconds": (0, 86400), "window_days": (0, 366),
+    "cdx_max_age_hours": (0, None), "min_rows": (0, None), "min_fraction_of_previous": (0, 1),
+    "grace_days": (0, 366), "unchanged_quarters": (1, 400), "lock_timeout_seconds": (0, 86400),
+}
+
+
 def _record(cls: type, values: dict[str, Any], file: str, table: str) -> Any:
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(values) - known)
@@ -179,4 +201,40 @@ def _record(cls: type, values: dict[str, Any], file: str, table: str) -> Any:
             f"{file}: unknown key(s) {', '.join(unknown)} in [{table}]; "
             f"known keys: {', '.join(sorted(known))}."
         )
+    hints = typing.get_type_hints(cls)
+    for key, value in values.items():
+        _check_value(value, hints[key], file=file, where=f"[{table}] {key}", key=key)
     return cls(**values)
+
+
+def _check_value(value: Any, expected: Any, *, file: str, where: str, key: str) -> None:
+    """Type and range of one setting; SettingsError names the key and the file."""
+    optional = type(None) in typing.get_args(expected)
+    if optional and value is None:
+        return
+    if optional:
+        expected = next(a for a in typing.get_args(expected) if a is not type(None))
+    origin = typing.get_origin(expected)
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise SettingsError(f"{file}: {where} must be a list of strings, not {value!r}.")
+        return
+    if expected is bool:
+        ok = isinstance(value, bool)
+    elif expected is int:
+        ok = isinstance(value, int) and not isinstance(value, bool)
+    elif expected is float:
+        ok = isinstance(value, (int, float)) and not isinstance(value, bool)
+    elif expected is str:
+        ok = isinstance(value, str)
+    else:
+        ok = True
+    if not ok:
+        kind = {bool: "true or false", int: "a whole number", float: "a number", str: "a string in quotes"}
+        raise SettingsError(f"{file}: {where} must be {kind.get(expected, expected)}, not {value!r} "
+                            f"({type(value).__name__}).")
+    least, most = _RANGES.get(key, (None, None))
+    number = isinstance(value, (int, float)) and not isinstance(value, bool)
+    if number and ((least is not None and value < least) or (most is not None and value > most)):
+        span = f"{least if least is not None else '-inf'} to {most if most is not None else 'inf'}"
+        raise SettingsError(f"{file}: {where} = {value!r} is out of range ({span}).")

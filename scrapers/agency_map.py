@@ -14,6 +14,7 @@ import io
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import IO, Any
 
 from lxml import etree
 
@@ -36,8 +37,9 @@ KML_NAMESPACES = (
     "http://earth.google.com/kml/2.1",
     "http://earth.google.com/kml/2.0",
 )
-# A KMZ is a zip; this bounds what we inflate, against zip bombs.
-MAX_KML_BYTES = 500_000_000
+# A KMZ is a zip: what one may inflate to, by default the HTTP body cap ([http]
+# max_inflated_bytes overrides it). The KML is streamed into the parser, never held whole.
+MAX_KML_BYTES = 50_000_000
 
 _ACTIVE_DATE = "active date"
 _PROFILE = "agency profile"
@@ -55,13 +57,13 @@ class KmlDocument:
 # -- parsing --------------------------------------------------------------------------------
 
 
-def parse_agency_map(data: bytes, *, source_url: str) -> list[Agency]:
+def parse_agency_map(data: bytes, *, source_url: str, max_inflated_bytes: int = MAX_KML_BYTES) -> list[Agency]:
     """Parse a direct KML or KMZ into agencies, in document order.
 
     A wrapper (a NetworkLink and no Placemarks) is an error here: its target must be
     fetched first (see fetch_agency_map).
     """
-    document = read_kml(data, url=source_url)
+    document = read_kml(data, url=source_url, max_inflated_bytes=max_inflated_bytes)
     if document.network_links and not document.agencies:
         raise ParseError(
             f"{SOURCE}: {source_url} is a wrapper KML pointing at {document.network_links[0]}; "
@@ -72,46 +74,67 @@ def parse_agency_map(data: bytes, *, source_url: str) -> list[Agency]:
     return list(document.agencies)
 
 
-def read_kml(data: bytes, *, url: str, links_only: bool = False) -> KmlDocument:
+def read_kml(data: bytes, *, url: str, links_only: bool = False,
+             max_inflated_bytes: int = MAX_KML_BYTES) -> KmlDocument:
     """Read a KML (or KMZ) document safely: no DTD, no entities, no network.
 
     With `links_only` the Placemarks are counted but not normalized, which is all the
     fetcher needs to decide whether to follow a NetworkLink.
     """
-    kml = unpack_kmz(data, url=url) if is_kmz(data) else data
+    stream = open_kmz(data, url=url, max_bytes=max_inflated_bytes) if is_kmz(data) else io.BufferedReader(
+        io.BytesIO(data))
+    with stream:
+        return _read_stream(stream, url=url, links_only=links_only)
+
+
+def _read_stream(stream: io.BufferedReader[Any], *, url: str, links_only: bool) -> KmlDocument:
+    kml = stream.peek(512)[:512]  # the head, for the checks and for error snippets
     _reject_non_xml(kml, url=url)
     parser = etree.iterparse(
-        io.BytesIO(kml),
+        stream,
         events=("start", "end"),
-        tag=("{*}kml", "{*}Placemark", "{*}NetworkLink"),
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
         huge_tree=False,
         remove_comments=True,
+        remove_pis=True,
     )
     agencies: list[Agency] = []
     links: list[str] = []
     layers: dict[etree._Element, str | None] = {}
     saw_root = False
+    first_element: str | None = None
+    inside = 0  # depth inside a Placemark or NetworkLink: their parts are read at their end
     try:
         for event, element in parser:
-            local = etree.QName(element).localname
+            local = _local(element)
             if event == "start":
-                if local == "kml" and not saw_root:
+                if not saw_root:
+                    if local != "kml":
+                        first_element = local
+                        break
                     saw_root = True
                     _check_root(element, url=url, data=kml)
+                elif local in ("Placemark", "NetworkLink"):
+                    inside += 1
                 continue
-            if not saw_root:
-                break
-            if local == "NetworkLink":
-                href = _text(element, "Link/href") or _text(element, "Url/href")
-                if href:
-                    links.append(href.strip())
-            elif local == "Placemark" and not links_only:
-                agencies.append(_agency_from(element, position=len(agencies), url=url,
-                                             layers=layers))
-                element.clear(keep_tail=True)
+            if local in ("Placemark", "NetworkLink"):
+                inside -= 1
+                if local == "NetworkLink":
+                    href = _text(element, "Link/href") or _text(element, "Url/href")
+                    if href:
+                        links.append(href.strip())
+                elif not links_only:
+                    agencies.append(_agency_from(element, position=len(agencies), url=url, layers=layers))
+                _discard(element)
+            elif inside or local in ("kml", "Document") or (local == "name" and _first_name_of_container(element)):
+                continue
+            else:
+                # Styles, schemas, finished Folders, anything unknown: nothing more is read from
+                # them, so nothing of them is kept. Memory stays flat however large the file.
+                layers.pop(element, None)
+                _discard(element)
     except etree.XMLSyntaxError as exc:
         raise ParseError(
             f"{SOURCE}: {url} is not well-formed XML ({exc}); expected a KML export. "
@@ -119,26 +142,77 @@ def read_kml(data: bytes, *, url: str, links_only: bool = False) -> KmlDocument:
             url=url, expected="well-formed KML", snippet=snippet_of(kml),
         ) from exc
     root = parser.root
-    if root is None:
-        raise ParseError(f"{SOURCE}: {url} ended before its first element; expected KML.",
-                         url=url, expected="KML", snippet=snippet_of(kml))
-    if not saw_root:
-        found = etree.QName(root).localname if root is not None else "nothing"
+    if not saw_root and first_element is not None:
+        found = first_element
         raise ParseError(
             f"{SOURCE}: {url} is XML but its root is <{found}>, not <kml>; "
             "expected a Google My Maps KML export.",
             url=url, expected="<kml> root", snippet=snippet_of(kml),
         )
+    if root is None or not saw_root:
+        raise ParseError(f"{SOURCE}: {url} ended before its first element; expected KML.",
+                         url=url, expected="KML", snippet=snippet_of(kml))
     title = clean_text(_text(root, "Document/name")) or None
     return KmlDocument(title=title, agencies=tuple(agencies), network_links=tuple(links))
+
+
+def _discard(element: etree._Element) -> None:
+    element.clear()
+    parent = element.getparent()
+    if parent is not None:
+        parent.remove(element)
+
+
+def _first_name_of_container(element: etree._Element) -> bool:
+    """A Folder's or Document's name, read for the layer of the placemarks inside it."""
+    parent = element.getparent()
+    if parent is None or _local(parent) not in ("Folder", "Document"):
+        return False
+    previous = element.getprevious()
+    while previous is not None:
+        if _local(previous) == "name":
+            return False
+        previous = previous.getprevious()
+    return True
 
 
 def is_kmz(data: bytes) -> bool:
     return data[:4] == b"PK\x03\x04"
 
 
-def unpack_kmz(data: bytes, *, url: str, max_bytes: int = MAX_KML_BYTES) -> bytes:
-    """Return the KML inside a KMZ: `doc.kml` by convention, else the first .kml entry."""
+class _Bounded(io.RawIOBase):
+    """A zip member read no further than `limit` inflated bytes, whatever its header said:
+    a bomb is stopped after the limit, not after it has filled the memory."""
+
+    def __init__(self, member: IO[bytes], *, limit: int, what: str, url: str) -> None:
+        self.member, self.limit, self.what, self.url, self.read_so_far = member, limit, what, url, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: Any) -> int:
+        try:
+            chunk = self.member.read(len(buffer))
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ParseError(f"{SOURCE}: {self.what} in the KMZ from {self.url} is damaged ({exc}).",
+                             url=self.url, expected="a readable doc.kml") from exc
+        self.read_so_far += len(chunk)
+        if self.read_so_far > self.limit:
+            raise ParseError(
+                f"{SOURCE}: {self.what} in the KMZ from {self.url} inflates to more than {self.limit:,} bytes "
+                "([http] max_inflated_bytes, by default the body cap); refused as a likely zip bomb.",
+                url=self.url, expected=f"a KML under {self.limit:,} bytes")
+        buffer[:len(chunk)] = chunk
+        return len(chunk)
+
+    def close(self) -> None:
+        self.member.close()
+        super().close()
+
+
+def open_kmz(data: bytes, *, url: str, max_bytes: int = MAX_KML_BYTES) -> io.BufferedReader:
+    """The KML inside a KMZ (`doc.kml` by convention, else the first .kml entry) as a stream
+    that refuses to inflate past `max_bytes`."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         names = [n for n in archive.namelist() if n.lower().endswith(".kml")]
@@ -156,19 +230,21 @@ def unpack_kmz(data: bytes, *, url: str, max_bytes: int = MAX_KML_BYTES) -> byte
     if info.file_size > max_bytes:
         raise ParseError(
             f"{SOURCE}: {name} in the KMZ from {url} inflates to {info.file_size:,} bytes, "
-            f"more than the {max_bytes:,} we accept.",
+            f"more than the {max_bytes:,} we accept ([http] max_inflated_bytes).",
             url=url, expected=f"a KML under {max_bytes:,} bytes",
         )
     try:
-        with archive.open(info) as handle:
-            kml = handle.read(max_bytes + 1)
-    except (zipfile.BadZipFile, OSError, EOFError) as exc:
+        member = archive.open(info)
+    except (zipfile.BadZipFile, OSError, EOFError, NotImplementedError) as exc:
         raise ParseError(f"{SOURCE}: {name} in the KMZ from {url} is damaged ({exc}).",
                          url=url, expected="a readable doc.kml") from exc
-    if len(kml) > max_bytes:
-        raise ParseError(f"{SOURCE}: {name} in the KMZ from {url} is larger than announced.",
-                         url=url, expected=f"a KML under {max_bytes:,} bytes")
-    return kml
+    return io.BufferedReader(_Bounded(member, limit=max_bytes, what=name, url=url), buffer_size=64 * 1024)
+
+
+def unpack_kmz(data: bytes, *, url: str, max_bytes: int = MAX_KML_BYTES) -> bytes:
+    """Return the KML inside a KMZ whole (for tools and tests; parsing streams it instead)."""
+    with open_kmz(data, url=url, max_bytes=max_bytes) as stream:
+        return stream.read()
 
 
 def _reject_non_xml(data: bytes, *, url: str) -> None:

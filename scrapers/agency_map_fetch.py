@@ -38,7 +38,8 @@ def fetch_agency_map(client: PoliteClient, url: str, *,
                               last_modified=capture.last_modified or known.last_modified)
         captures.append(capture)
         try:
-            links = read_kml(capture.body, url=current, links_only=True).network_links
+            links = read_kml(capture.body, url=current, links_only=True,
+                             max_inflated_bytes=client.settings.inflate_limit).network_links
         except ParseError:
             return captures  # not ours to judge here: the parse step reports it, bytes kept
         if not links:

@@ -39,10 +39,7 @@ def parse_atlas_csv(data: bytes, *, source_url: str) -> list[Agency]:
     "Type of LEA" (Police, Sheriff, Constables, District Attorney, ...) is kept as the layer
     and decides the agency type when it names one. Rows with other technologies are skipped.
     """
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("cp1252")
+    text = _decode(data, url=source_url)
     reader = csv.DictReader(io.StringIO(text))
     header = [h.strip() for h in (reader.fieldnames or [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
@@ -59,6 +56,26 @@ def parse_atlas_csv(data: bytes, *, source_url: str) -> list[Agency]:
             continue
         agencies.append(_agency(row, position=len(agencies), line=line_number, url=source_url))
     return agencies
+
+
+def _decode(data: bytes, *, url: str) -> str:
+    """UTF-8 (EFF's exports), else Windows-1252 (a copy saved by a spreadsheet). Bytes that
+    are neither are refused, naming the line: a name with a replacement character would
+    never match the map's, so loading it would make a false departure, not a warning."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return data.decode("cp1252")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (data.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ParseError(
+            f"atlas: {url} line {line}, column {column}: byte 0x{data[exc.start]:02X} is neither UTF-8 nor "
+            "Windows-1252; nothing was loaded. Save the export as UTF-8 and import it again.",
+            url=url, expected="a UTF-8 (or Windows-1252) CSV",
+        ) from None
 
 
 def _agency(row: dict[str, str], *, position: int, line: int, url: str) -> Agency:

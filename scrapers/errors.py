@@ -2,6 +2,7 @@
 
     RingwatchError                 anything ringwatch reports to a person (CLI exit 1)
     ├── ConfigError                a bad config file or environment variable
+    │   └── SettingsError          a settings value of the wrong type or out of range (exit 2)
     ├── FetchError                 the network did not give us the page (url, status, transient)
     │   └── RobotsDisallowed       robots.txt forbids the URL (never transient)
     ├── ParseError(ValueError)     the bytes are not the page we expected (url, expected, snippet)
@@ -22,6 +23,10 @@ class RingwatchError(Exception):
 
 class ConfigError(RingwatchError):
     """The configuration file or an environment variable is wrong."""
+
+
+class SettingsError(ConfigError):
+    """The settings file itself is wrong: a key of the wrong type or out of range (CLI exit 2)."""
 
 
 class FetchError(RingwatchError):

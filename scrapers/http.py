@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import email.utils
 import logging
+import re
 import threading
 import time
 from collections.abc import Callable
@@ -47,11 +48,17 @@ class HttpSettings:
     backoff_max_seconds: float = 120.0
     max_retry_after_seconds: float = 600.0
     max_body_bytes: int = 50_000_000
+    # What a KMZ may inflate to (streamed into the parser, never held whole); None: max_body_bytes.
+    max_inflated_bytes: int | None = None
     max_redirects: int = 5
     obey_robots: bool = True
     # How long one command may wait on the network in all, retries included, before it gives up
     # with an error (interactive commands; scheduled runs take [flow] patience_seconds).
     patience_seconds: float = 120.0
+
+    @property
+    def inflate_limit(self) -> int:
+        return self.max_inflated_bytes if self.max_inflated_bytes is not None else self.max_body_bytes
 
     @property
     def user_agent(self) -> str:
@@ -353,10 +360,10 @@ class PoliteClient:
         Returns the bytes, whether they are complete, and a (message, transient) problem.
         A body cut short keeps what arrived so that it can be stored as evidence.
         """
-        declared = response.headers.get("Content-Length")
-        if declared and declared.isdigit() and int(declared) > cap:
+        declared = ascii_int(response.headers.get("Content-Length"))
+        if declared is not None and declared > cap:
             return b"", False, (
-                f"{source}: {url} announces {int(declared):,} bytes, more than the cap of "
+                f"{source}: {url} announces {declared:,} bytes, more than the cap of "
                 f"{cap:,} bytes (http.max_body_bytes); raise the cap if the page really grew.",
                 False,
             )
@@ -380,7 +387,7 @@ class PoliteClient:
                         True,
                     )
         except requests.RequestException as exc:
-            if declared and declared.isdigit() and "IncompleteRead" in str(exc):
+            if declared is not None and "IncompleteRead" in str(exc):
                 return b"".join(chunks), False, (
                     f"{source}: {url} closed the connection after {size:,} of the {int(declared):,} bytes "
                     "it announced; the body is truncated.",
@@ -394,8 +401,7 @@ class PoliteClient:
         body = b"".join(chunks)
         wire = response.raw.tell() if hasattr(response.raw, "tell") else len(body)
         if (
-            declared
-            and declared.isdigit()
+            declared is not None
             and not response.headers.get("Content-Encoding")
             and max(wire, len(body)) < int(declared)
         ):
@@ -446,13 +452,26 @@ def _reason(exc: requests.RequestException) -> str:
     return exc.__class__.__name__
 
 
+def ascii_int(value: str | None) -> int | None:
+    """A header's whole number in ASCII digits, else None. (str.isdigit accepts "²" and
+    other Unicode digits that int() then refuses.)"""
+    if value is None:
+        return None
+    text = value.strip()
+    return int(text) if _ASCII_DIGITS.fullmatch(text) else None
+
+
+_ASCII_DIGITS = re.compile(r"[0-9]{1,18}")
+
+
 def parse_retry_after(value: str | None) -> float | None:
     """Retry-After is either delta-seconds or an HTTP-date (RFC 9110 10.2.3)."""
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = ascii_int(value)
+    if seconds is not None:
+        return float(seconds)
     try:
         when = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):

@@ -126,7 +126,8 @@ class LinkTargets:
     def resolve(self, archive: Archive, capture: Capture, snapshot: ArchivedCapture,
                 parent_id: int | None) -> tuple[Capture, int | None]:
         """A wrapper KML's NetworkLink target, read from the archive nearest the wrapper's time."""
-        links = read_kml(capture.body, url=capture.url, links_only=True).network_links
+        links = read_kml(capture.body, url=capture.url, links_only=True,
+                         max_inflated_bytes=archive.settings.http.inflate_limit).network_links
         if not links:
             return capture, parent_id
         target = urljoin(snapshot.original, links[0])
@@ -162,7 +163,8 @@ def _agency_quarter(settings: Settings, wh: Warehouse, rows: list[ArchivedCaptur
                     finish_run(wh.con, run.run_id, status="unchanged", quarter=str(quarter), rows_loaded=0)
                     return QuarterOutcome("agency_map", str(quarter), "skipped", snapshot.timestamp,
                                           snapshot.original, "already loaded from the same bytes")
-                agencies = parse_agency_map(capture.body, source_url=capture.url)
+                agencies = parse_agency_map(capture.body, source_url=capture.url,
+                                            max_inflated_bytes=settings.http.inflate_limit)
                 count, previous = reference_count(wh.con, Source.AGENCY_MAP, str(quarter))
                 checked = validate_agency_snapshot(agencies, source=Source.AGENCY_MAP, url=capture.url,
                                                    quarter=str(quarter), observed_at=capture.fetched_at,

@@ -53,8 +53,11 @@ def reparse(settings: Any, *, source: str = "all", quarter: str | None = None, f
                     with recorded_run(wh.con, source=Source.AGENCY_MAP, mode="reparse", flow_run_id=flow_run_id,
                                       url=capture.url) as run:
                         run.quarter, run.capture_id = label, capture_id
-                        parser = parse_atlas_csv if capture.origin == Origin.ATLAS else parse_agency_map
-                        agencies = step("parse-agency-map", parser, capture.body, source_url=capture.url)
+                        if capture.origin == Origin.ATLAS:
+                            agencies = step("parse-atlas", parse_atlas_csv, capture.body, source_url=capture.url)
+                        else:
+                            agencies = step("parse-agency-map", parse_agency_map, capture.body,
+                                            source_url=capture.url, max_inflated_bytes=settings.http.inflate_limit)
                         count, previous = reference_count(wh.con, Source.AGENCY_MAP, label)
                         snapshot = validate_agency_snapshot(
                             agencies, source=Source.AGENCY_MAP, url=capture.url, quarter=label,

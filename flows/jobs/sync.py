@@ -134,7 +134,8 @@ def sync_agency_map(settings: Any, *, quarter: str | None = None, force: bool = 
         capture_id = keep_captures(wh, run_id, captures, chained=True)[-1]
         capture = captures[-1]
         state.update(capture_id=capture_id, quarter=choose_quarter(quarter, capture.fetched_at, scheduled_at))
-        agencies = step("parse-agency-map", parse_agency_map, capture.body, source_url=capture.url)
+        agencies = step("parse-agency-map", parse_agency_map, capture.body, source_url=capture.url,
+                        max_inflated_bytes=settings.http.inflate_limit)
         previous_count, previous_quarter = reference_count(wh.con, source, state["quarter"])
         snapshot = step("validate-agency-map", validate_agency_snapshot, agencies, source=source, url=capture.url,
                         quarter=state["quarter"], observed_at=capture.fetched_at, previous_count=previous_count,

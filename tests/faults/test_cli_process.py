@@ -15,13 +15,12 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from bench.synthetic_map import synthetic_map_kml
 from tests.fake_site import FakeSite, running, slow
 from tests.faults.conftest import CONFIG, EARLIER
-from tests.faults.test_faults import KML, ROOT, TARGET_PATH, WRAPPER_PATH, held_quarters, wrapper_for
+from tests.faults.test_faults import KML, ROOT, TARGET_PATH, WRAPPER_PATH, held_quarters, last_run, wrapper_for
 
 # Patient enough to still be waiting on the slow page when the signal comes.
 SLOW_CONFIG = CONFIG.replace("read_timeout_seconds = 1.0", "read_timeout_seconds = 30.0").replace(
@@ -53,16 +52,6 @@ def wait_for_request(site: FakeSite, path: str, process: subprocess.Popen[str], 
         assert process.poll() is None, process.communicate()
         assert time.monotonic() < deadline, "the command never asked for the page"
         time.sleep(0.05)
-
-
-def last_run(db: Path) -> tuple[str, str]:
-    con = duckdb.connect(str(db), read_only=True)
-    try:
-        row = con.execute("SELECT status, error FROM sync_runs ORDER BY run_id DESC LIMIT 1").fetchone()
-        assert row is not None
-        return row[0], row[1]
-    finally:
-        con.close()
 
 
 def test_an_unreachable_host_ends_both_sources_with_one_error_line_each_within_the_patience(db: Path) -> None:
@@ -101,7 +90,7 @@ def test_a_signal_during_a_slow_fetch_ends_the_command_in_one_line(
         f"Interrupted by {by}: stopped; an attempt under way is recorded as failed (interrupted) and nothing "
         "partial was written."]
     status, error = last_run(db)
-    assert status == "failed" and error.startswith("interrupted: stopped by")
+    assert status == "failed" and error is not None and error.startswith("interrupted: stopped by")
     assert held_quarters(db) == list(EARLIER)
 
 

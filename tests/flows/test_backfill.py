@@ -250,9 +250,9 @@ def test_reparse_after_a_parser_change_updates_snapshots_without_a_request(
     import flows.jobs.reparse as reparse_module
     from scrapers.agency_map import parse_agency_map
 
-    def changed_parser(data: bytes, *, source_url: str) -> list:
+    def changed_parser(data: bytes, *, source_url: str, **limits: int) -> list:
         from dataclasses import replace
-        return [replace(a, name=a.name.upper()) for a in parse_agency_map(data, source_url=source_url)]
+        return [replace(a, name=a.name.upper()) for a in parse_agency_map(data, source_url=source_url, **limits)]
 
     monkeypatch.setattr(reparse_module, "parse_agency_map", changed_parser)
     result = run_cli("reparse", "--db", str(db), "--config", str(config))
