@@ -241,12 +241,6 @@ def open_kmz(data: bytes, *, url: str, max_bytes: int = MAX_KML_BYTES) -> io.Buf
     return io.BufferedReader(_Bounded(member, limit=max_bytes, what=name, url=url), buffer_size=64 * 1024)
 
 
-def unpack_kmz(data: bytes, *, url: str, max_bytes: int = MAX_KML_BYTES) -> bytes:
-    """Return the KML inside a KMZ whole (for tools and tests; parsing streams it instead)."""
-    with open_kmz(data, url=url, max_bytes=max_bytes) as stream:
-        return stream.read()
-
-
 def _reject_non_xml(data: bytes, *, url: str) -> None:
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if not head:

@@ -187,7 +187,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
                 [version, migration.name, migration.sha256, datetime.now(UTC).replace(tzinfo=None)],
             )
             applied.append(migration.name)
-            if migration.name in _DATA_STEPS:
+            if migration.name in _DATA_STEPS and done:  # a new database has nothing to heal or fill
                 _DATA_STEPS[migration.name](con)
         for view in views_in_dependency_order(sql_files("views")):
             con.execute(view.text)

@@ -17,8 +17,6 @@ from warehouse.db import connect
 from warehouse.lock import holder_of
 from warehouse.staleness import StalenessPolicy, stale_reasons
 
-KNOWN_SOURCES = SOURCES
-
 
 def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     try:
@@ -90,7 +88,7 @@ def source_status(db_path: Path, *, policy: StalenessPolicy | None = None,
 def statuses_from(con: duckdb.DuckDBPyConnection, *, policy: StalenessPolicy | None = None,
                   now: datetime | None = None) -> list[SourceStatus]:
     """The status of every source, on a connection the caller already holds."""
-    return [_status_of(con, source, policy or StalenessPolicy(), now or utcnow()) for source in KNOWN_SOURCES]
+    return [_status_of(con, source, policy or StalenessPolicy(), now or utcnow()) for source in SOURCES]
 
 
 def _status_of(con: duckdb.DuckDBPyConnection, source: str, policy: StalenessPolicy,
