@@ -63,6 +63,17 @@ def _reports_errors(func: F) -> F:
             click.echo(f"Interrupted by {by}: stopped; an attempt under way is recorded as failed "
                        "(interrupted) and nothing partial was written.", err=True)
             raise SystemExit(code) from None
+        except click.exceptions.ClickException:
+            raise
+        except Exception as exc:
+            # Anything else (Prefect's API going away mid-run, a bug) is one line too; the
+            # attempt, if one was under way, is recorded with the same reason.
+            if os.environ.get("RINGWATCH_TRACEBACK"):
+                raise
+            first = (str(exc).strip().splitlines() or [""])[0]
+            click.echo(f"Error: unexpected {type(exc).__name__}: {first} (set RINGWATCH_TRACEBACK=1 to see "
+                       "where; please report it)", err=True)
+            raise SystemExit(1) from None
         finally:
             signal.signal(signal.SIGTERM, previous)
 
@@ -223,22 +234,23 @@ def backfill(since: str, until: str, source: str, dry_run: bool, force: bool, ve
             if event.kind is EventKind.PROGRESS and event.done is not None:
                 bar.label = f"backfill {event.message}"
                 bar.update(event.done - bar.pos)
-
-        with _retries_on_stderr():
-            if _through_prefect(verbose):
-                from flows.backfill import BackfillFailed
-                from flows.backfill import backfill as backfill_flow
-
-                try:
-                    outcomes = backfill_flow(since=since, until=until, source=source, dry_run=dry_run,
-                                             force=force, db_path=db_path, config_path=config_path)
-                except BackfillFailed as exc:
-                    raise click.ClickException(str(exc)) from None
             else:
-                from flows.jobs.backfill import backfill as backfill_job
+                _show_progress(event)
 
-                outcomes = backfill_job(settings, since=since, until=until, source=source, dry_run=dry_run,
-                                        force=force, progress=advance)
+        if _through_prefect(verbose):
+            from flows.backfill import BackfillFailed
+            from flows.backfill import backfill as backfill_flow
+
+            try:
+                outcomes = backfill_flow(since=since, until=until, source=source, dry_run=dry_run,
+                                         force=force, db_path=db_path, config_path=config_path)
+            except BackfillFailed as exc:
+                raise click.ClickException(str(exc)) from None
+        else:
+            from flows.jobs.backfill import backfill as backfill_job
+
+            outcomes = backfill_job(settings, since=since, until=until, source=source, dry_run=dry_run,
+                                    force=force, progress=advance)
     columns = ["source", "quarter", "status", "archived_at", "reason" if not dry_run else "url"]
     rows_out = [[o.source, o.quarter, o.status, o.archived_at, o.reason if not dry_run else (o.url or o.reason)]
                 for o in outcomes]
@@ -251,24 +263,6 @@ def backfill(since: str, until: str, source: str, dry_run: bool, force: bool, ve
                      "exist but could not be fetched or read)")
         if counts["failed"]:
             raise SystemExit(1)
-
-
-class _retries_on_stderr:
-    """While a long job runs, the HTTP client's retry lines go to stderr, one each."""
-
-    def __enter__(self) -> None:
-        import logging
-
-        self.handler = logging.StreamHandler(sys.stderr)
-        self.handler.setFormatter(logging.Formatter("retrying: %(message)s"))
-        self.logger = logging.getLogger("scrapers.http")
-        self.logger.addHandler(self.handler)
-        self.level = self.logger.level
-        self.logger.setLevel(logging.WARNING)
-
-    def __exit__(self, *exc: object) -> None:
-        self.logger.removeHandler(self.handler)
-        self.logger.setLevel(self.level)
 
 
 def _index(label: str) -> int:

@@ -7,7 +7,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flows.jobs.attempt import open_warehouse, writing
+from flows.jobs.attempt import writing
 from flows.jobs.steps import StepRunner, inline, keep_captures
 from scrapers.atlas import observed_at_from_name, parse_atlas_csv
 from scrapers.errors import ConfigError
@@ -16,7 +16,7 @@ from scrapers.sources import Origin, Source
 from warehouse.load import load_agency_snapshot, reference_count
 from warehouse.quality import validate_agency_snapshot
 from warehouse.quarters import quarter_for
-from warehouse.runs import RunStatus, finish_run, record_warnings, start_run
+from warehouse.runs import RunStatus, finish_run, record_warnings
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,10 +40,9 @@ def import_atlas(settings: Any, path: str, *, observed_at: datetime | None = Non
                           "pass --observed-at.")
     capture = read_capture_file(Path(path), source=Source.AGENCY_MAP, observed_at=when, origin=Origin.ATLAS)
     quarter = str(quarter_for(when))
-    with open_warehouse(settings) as wh:
-        run_id = start_run(wh.con, source=Source.AGENCY_MAP, mode=Origin.ATLAS, flow_run_id=flow_run_id, url=path)
     state: dict[str, Any] = {"quarter": quarter}
-    with writing(settings, run_id, state) as wh:
+    with writing(settings, None, state, source=Source.AGENCY_MAP, mode=Origin.ATLAS, flow_run_id=flow_run_id,
+                 url=path) as (wh, run_id):
         capture_id = keep_captures(wh, run_id, [capture])[0]
         state["capture_id"] = capture_id
         agencies = step("parse-atlas", parse_atlas_csv, capture.body, source_url=capture.url)

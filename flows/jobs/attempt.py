@@ -52,12 +52,17 @@ def fail(settings: Any, run_id: int, exc: BaseException, *, partial: object = No
 
 
 @contextmanager
-def writing(settings: Any, run_id: int, state: dict[str, Any]) -> Iterator[Warehouse]:
-    """The write phase: on any exception the attempt is finished as failed with its reason
-    (`state` carries the quarter and capture known so far), and the exception goes on."""
+def writing(settings: Any, run_id: int | None, state: dict[str, Any],
+            **start: Any) -> Iterator[tuple[Warehouse, int]]:
+    """The write phase, yielding the warehouse and the attempt's run id: an attempt not yet
+    recorded (no network came first: a file load) is started here, with `start`, in the same
+    opening. On any exception the attempt is finished as failed with its reason (`state`
+    carries the quarter and capture known so far), and the exception goes on."""
     with open_warehouse(settings) as wh:
+        if run_id is None:
+            run_id = start_run(wh.con, **start)
         try:
-            yield wh
+            yield wh, run_id
         except BaseException as exc:
             finish_run(wh.con, run_id, status=RunStatus.FAILED, quarter=state.get("quarter"),
                        error=reason_of(exc), capture_id=state.get("capture_id"))

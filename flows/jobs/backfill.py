@@ -56,12 +56,17 @@ class QuarterOutcome:
 class Archive:
     """Archive reads through the warehouse: a stored answer is reused, a new one is kept."""
 
-    def __init__(self, settings: Settings, warehouse: Warehouse | None, run: RunHandle | None) -> None:
+    def __init__(self, settings: Settings, warehouse: Warehouse | None, run: RunHandle | None,
+                 client: PoliteClient) -> None:
         self.settings = settings
-        self.client = PoliteClient(settings.http)
+        self.client = client  # one per backfill: robots.txt read once, one request at a time
         self.base = settings.wayback.base_url
         self.warehouse = warehouse
         self.run = run
+
+    def for_run(self, run: RunHandle) -> Archive:
+        """The same archive and client, keeping what it fetches under `run`."""
+        return Archive(self.settings, self.warehouse, run, self.client)
 
     def cdx(self, query_url: str, *, source: str) -> list[ArchivedCapture]:
         if self.warehouse is not None:
@@ -145,7 +150,7 @@ class LinkTargets:
 
 
 def _agency_quarter(settings: Settings, wh: Warehouse, rows: list[ArchivedCapture], quarter: Quarter,
-                    *, targets: LinkTargets, force: bool, flow_run_id: str | None) -> QuarterOutcome:
+                    *, archive: Archive, targets: LinkTargets, force: bool, flow_run_id: str | None) -> QuarterOutcome:
     """Fill one quarter, trying the next-nearest capture when one cannot be read."""
     failed: dict[str, str] = {}
     window = settings.wayback.window_days
@@ -154,9 +159,9 @@ def _agency_quarter(settings: Settings, wh: Warehouse, rows: list[ArchivedCaptur
             with recorded_run(wh.con, source="agency_map", mode="wayback", flow_run_id=flow_run_id,
                               url=snapshot.raw_url(settings.wayback.base_url)) as run:
                 run.quarter = str(quarter)
-                archive = Archive(settings, wh, run)
-                capture, capture_id = archive.raw(snapshot, source="agency_map")
-                capture, capture_id = targets.resolve(archive, capture, snapshot, capture_id)
+                kept = archive.for_run(run)
+                capture, capture_id = kept.raw(snapshot, source="agency_map")
+                capture, capture_id = targets.resolve(kept, capture, snapshot, capture_id)
                 run.capture_id = capture_id
                 assert capture_id is not None
                 if snapshot_capture_sha(wh.con, "agency_map", str(quarter)) == capture.sha256:
@@ -190,11 +195,11 @@ def _agency_quarter(settings: Settings, wh: Warehouse, rows: list[ArchivedCaptur
     return QuarterOutcome("agency_map", str(quarter), "missing", reason=f"no capture within {window} days")
 
 
-def _backfill_agency_map(settings: Settings, wh: Warehouse | None, quarters: list[Quarter], *,
+def _backfill_agency_map(settings: Settings, wh: Warehouse | None, quarters: list[Quarter], *, archive: Archive,
                          force: bool, dry_run: bool, flow_run_id: str | None,
                          tick: Callable[[str], None]) -> list[QuarterOutcome]:
     since, until = _window(settings, quarters)
-    rows = Archive(settings, wh, None).cdx(map_query(settings, since, until), source="agency_map")
+    rows = archive.cdx(map_query(settings, since, until), source="agency_map")
     if dry_run or wh is None:
         plan = plan_quarters(rows, quarters, window_days=settings.wayback.window_days)
         return [QuarterOutcome("agency_map", p.quarter, "planned" if p.capture else "missing",
@@ -204,14 +209,14 @@ def _backfill_agency_map(settings: Settings, wh: Warehouse | None, quarters: lis
     outcomes = []
     targets = LinkTargets(since, until)
     for quarter in quarters:
-        outcomes.append(_agency_quarter(settings, wh, rows, quarter, targets=targets, force=force,
-                                        flow_run_id=flow_run_id))
+        outcomes.append(_agency_quarter(settings, wh, rows, quarter, archive=archive, targets=targets,
+                                        force=force, flow_run_id=flow_run_id))
         tick(f"agency_map {quarter}")
     return outcomes
 
 
 def _backfill_transparency(settings: Settings, wh: Warehouse | None, quarters: list[Quarter], *,
-                           force: bool, dry_run: bool, flow_run_id: str | None,
+                           archive: Archive, force: bool, dry_run: bool, flow_run_id: str | None,
                            tick: Callable[[str], None]) -> list[QuarterOutcome]:
     """Every configured report and index page, as archived near each quarter's end; pages whose
     figures did not change add nothing, restated figures add an observation."""
@@ -220,9 +225,8 @@ def _backfill_transparency(settings: Settings, wh: Warehouse | None, quarters: l
     since, until = _window(settings, quarters)
     window = settings.wayback.window_days
     chosen: dict[str, list[tuple[str, ArchivedCapture]]] = {str(q): [] for q in quarters}
-    probe = Archive(settings, wh, None)
     for url in urls:
-        rows = probe.cdx(cdx_query_url(settings.wayback.base_url, url, since=since, until=until),
+        rows = archive.cdx(cdx_query_url(settings.wayback.base_url, url, since=since, until=until),
                          source="transparency")
         for quarter in quarters:
             snapshot = pick(rows, quarter, window_days=window)
@@ -245,10 +249,10 @@ def _backfill_transparency(settings: Settings, wh: Warehouse | None, quarters: l
             with recorded_run(wh.con, source="transparency", mode="wayback", flow_run_id=flow_run_id,
                               url=", ".join(u for u, _ in picks)) as run:
                 run.quarter = label
-                archive = Archive(settings, wh, run)
+                kept = archive.for_run(run)
                 pages = []
                 for url, snapshot in picks:
-                    capture, capture_id = archive.raw(snapshot, source="transparency")
+                    capture, capture_id = kept.raw(snapshot, source="transparency")
                     pages.append((Candidate(capture, discovered=url not in sources.report_urls), capture_id))
                 found, skipped = parse_candidates([c for c, _ in pages])
                 reports = [ParsedReport(page=p, capture_id=pages[i][1] or 0, observed_at=pages[i][0].capture.fetched_at)
@@ -287,15 +291,18 @@ def backfill(settings: Settings, *, since: str, until: str, source: str = "all",
         done[0] += 1
         progress(Event(EventKind.PROGRESS, label, done[0], total))
 
+    # One client for the whole backfill: robots.txt is read once per host, the delay between
+    # requests holds across quarters, and each retry reaches the progress callback as one line.
+    client = PoliteClient(settings.http, on_retry=lambda line: progress(Event(EventKind.RETRY, line)))
     outcomes: list[QuarterOutcome] = []
     steps = {Source.AGENCY_MAP: _backfill_agency_map, Source.TRANSPARENCY: _backfill_transparency}
     if dry_run:
         for name in selected:
-            outcomes += steps[name](settings, None, quarters, force=force, dry_run=True, flow_run_id=None,
-                                    tick=tick)
+            outcomes += steps[name](settings, None, quarters, archive=Archive(settings, None, None, client),
+                                    force=force, dry_run=True, flow_run_id=None, tick=tick)
     else:
         with open_warehouse(settings) as wh:
             for name in selected:
-                outcomes += steps[name](settings, wh, quarters, force=force, dry_run=False,
-                                        flow_run_id=flow_run_id, tick=tick)
+                outcomes += steps[name](settings, wh, quarters, archive=Archive(settings, wh, None, client),
+                                        force=force, dry_run=False, flow_run_id=flow_run_id, tick=tick)
     return outcomes

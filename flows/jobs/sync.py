@@ -31,7 +31,7 @@ from warehouse.load import load_agency_snapshot, reference_count
 from warehouse.load_transparency import ParsedReport, current_figure_counts, load_reports
 from warehouse.quality import validate_agency_snapshot, validate_reports
 from warehouse.read import read_changes
-from warehouse.runs import RunStatus, finish_run, record_warnings, start_run
+from warehouse.runs import RunStatus, finish_run, record_warnings
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,8 +116,7 @@ def sync_agency_map(settings: Any, *, quarter: str | None = None, force: bool = 
     source = Source.AGENCY_MAP
     if from_file:
         capture = read_capture_file(Path(from_file), source=source, observed_at=observed_at)
-        with open_warehouse(settings) as wh:
-            run_id = start_run(wh.con, source=source, mode=Origin.FILE, flow_run_id=flow_run_id, url=from_file)
+        run_id: int | None = None  # recorded when the write begins: no network comes first
         captures = [capture]
     else:
         url = settings.map_url()
@@ -130,7 +129,8 @@ def sync_agency_map(settings: Any, *, quarter: str | None = None, force: bool = 
             fail(settings, run_id, exc, partial=getattr(exc, "partial", None))
             raise
     state: dict[str, Any] = {}
-    with writing(settings, run_id, state) as wh:
+    with writing(settings, run_id, state, source=source, mode=Origin.FILE, flow_run_id=flow_run_id,
+                 url=from_file) as (wh, run_id):
         capture_id = keep_captures(wh, run_id, captures, chained=True)[-1]
         capture = captures[-1]
         state.update(capture_id=capture_id, quarter=choose_quarter(quarter, capture.fetched_at, scheduled_at))
@@ -164,8 +164,7 @@ def sync_transparency(settings: Any, *, quarter: str | None = None, force: bool 
     source = Source.TRANSPARENCY
     if from_file:
         capture = read_capture_file(Path(from_file), source=source, observed_at=observed_at)
-        with open_warehouse(settings) as wh:
-            run_id = start_run(wh.con, source=source, mode=Origin.FILE, flow_run_id=flow_run_id, url=from_file)
+        run_id: int | None = None  # recorded when the write begins: no network comes first
         captures: list[Capture] = [capture]
         pages = [(capture, False)]
     else:
@@ -185,7 +184,8 @@ def sync_transparency(settings: Any, *, quarter: str | None = None, force: bool 
         by_url = {c.url: c for c in fetched.captures}
         pages = [(by_url[url], url in fetched.discovered) for url in fetched.report_urls]
     state: dict[str, Any] = {}
-    with writing(settings, run_id, state) as wh:
+    with writing(settings, run_id, state, source=source, mode=Origin.FILE, flow_run_id=flow_run_id,
+                 url=from_file) as (wh, run_id):
         ids = dict(zip((id(c) for c in captures), keep_captures(wh, run_id, captures), strict=True))
         state["quarter"] = choose_quarter(quarter, pages[0][0].fetched_at, scheduled_at)
         found, skipped = step("parse-transparency", parse_candidates,
