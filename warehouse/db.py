@@ -2,9 +2,10 @@
 
 Migrations are `migrations/NNN_name.sql`, applied once each in order and recorded in
 `schema_migrations`; a migration already applied whose file has since changed is an error
-(write a new migration instead). Views are `views/<view_name>.sql` and are recreated on
-every read-write open, so a view fix reaches existing databases; each is created after the
-views it reads.
+(write a new migration instead). Views are `views/<view_name>.sql`; a read-write open
+recreates them all when any view file changed or a migration ran (schema_views keeps the hash), so a view fix reaches
+existing databases without every opening paying for it; each is created after the views
+it reads.
 """
 
 from __future__ import annotations
@@ -166,7 +167,8 @@ _DATA_STEPS = {"003_agency_identity.sql": _heal_identities, "005_video_requests_
 
 
 def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Apply pending migrations and recreate views, in one transaction; return what ran."""
+    """Apply pending migrations and (re)create the views when their files changed or a
+    migration ran, in one transaction; return what ran."""
     applied: list[str] = []
     con.begin()
     try:
@@ -189,8 +191,14 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
             applied.append(migration.name)
             if migration.name in _DATA_STEPS and done:  # a new database has nothing to heal or fill
                 _DATA_STEPS[migration.name](con)
-        for view in views_in_dependency_order(sql_files("views")):
-            con.execute(view.text)
+        views = views_in_dependency_order(sql_files("views"))
+        views_sha = hashlib.sha256("".join(v.sha256 for v in views).encode("ascii")).hexdigest()
+        current = con.execute("SELECT sha256 FROM schema_views").fetchall()
+        if applied or current != [(views_sha,)]:
+            for view in views:
+                con.execute(view.text)
+            con.execute("DELETE FROM schema_views")
+            con.execute("INSERT INTO schema_views VALUES (?, ?)", [views_sha, datetime.now(UTC).replace(tzinfo=None)])
         con.commit()
     except Exception:
         con.rollback()

@@ -209,3 +209,35 @@ def test_an_edited_migration_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
     monkeypatch.setattr(db, "sql_files", edited)
     with pytest.raises(WarehouseError, match="changed after it was applied"):
         connect(path)
+
+
+def test_views_are_recreated_when_a_view_file_changes_and_only_then(tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    from warehouse import db
+
+    path = tmp_path / "v.duckdb"
+    connect(path).close()
+    original = db.sql_files
+
+    def watched(folder: str) -> list[db.SqlFile]:
+        files = original(folder)
+        if folder == "views":
+            files = [db.SqlFile(f.name, f.text.replace("Each name an agency was listed under", "Every name"))
+                     if f.name == "agency_name_history.sql" else f for f in files]
+        return files
+
+    def comment() -> str:
+        con = duckdb.connect(str(path), read_only=True)
+        row = con.execute("SELECT comment FROM duckdb_views() WHERE view_name = 'agency_name_history'").fetchone()
+        con.close()
+        return str(row[0]) if row else ""
+
+    assert comment().startswith("Each name an agency")
+    monkeypatch.setattr(db, "sql_files", watched)
+    connect(path).close()  # a view file changed: recreated
+    assert comment().startswith("Every name")
+    con = connect(path)  # nothing changed since: the views stay as they are
+    con.execute("COMMENT ON VIEW agency_name_history IS 'left alone'")
+    con.close()
+    connect(path).close()
+    assert comment() == "left alone"
