@@ -29,10 +29,10 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.synthetic_map import synthetic_map_kml  # noqa: E402
-from scrapers.agency_map import parse_agency_map  # noqa: E402
-from warehouse.db import connect  # noqa: E402
-from warehouse.load import load_agency_snapshot  # noqa: E402
-from warehouse.quality import GatePolicy, validate_agency_snapshot  # noqa: E402
+from ringwatch.scrapers.agency_map import parse_agency_map  # noqa: E402
+from ringwatch.warehouse.db import connect  # noqa: E402
+from ringwatch.warehouse.load import load_agency_snapshot  # noqa: E402
+from ringwatch.warehouse.quality import GatePolicy, validate_agency_snapshot  # noqa: E402
 
 OBSERVED = datetime(2025, 4, 1, 6, tzinfo=UTC)
 

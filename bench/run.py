@@ -43,12 +43,12 @@ sys.path.insert(0, str(ROOT))
 from lxml import etree  # noqa: E402
 
 from bench.synthetic_map import synthetic_map_kml  # noqa: E402
-from scrapers.agency_map import parse_agency_map  # noqa: E402
-from scrapers.records import Snapshot  # noqa: E402
-from warehouse.db import connect  # noqa: E402
-from warehouse.load import load_agency_snapshot  # noqa: E402
-from warehouse.quality import merge_duplicates  # noqa: E402
-from warehouse.quarters import Quarter  # noqa: E402
+from ringwatch.scrapers.agency_map import parse_agency_map  # noqa: E402
+from ringwatch.scrapers.records import Snapshot  # noqa: E402
+from ringwatch.warehouse.db import connect  # noqa: E402
+from ringwatch.warehouse.load import load_agency_snapshot  # noqa: E402
+from ringwatch.warehouse.quality import merge_duplicates  # noqa: E402
+from ringwatch.warehouse.quarters import Quarter  # noqa: E402
 
 OBSERVED = datetime(2025, 4, 1, 6, tzinfo=UTC)
 
@@ -160,7 +160,7 @@ def identity_section(sizes: list[int], timer: Timer, workdir: Path) -> None:
     """The cost of identity resolution across the 2021 format change, and the proof it worked."""
     print("\nidentity: a 2020-era map (names abbreviated, no profiles) in the database, then the 2021-era map "
           "of the same agencies (profiles) loaded and resolved")
-    from warehouse.identity_store import reresolve
+    from ringwatch.warehouse.identity_store import reresolve
 
     for size in sizes:
         old, _ = merge_duplicates(parse_agency_map(synthetic_map_kml(size, with_profiles=False, retyped=True),
@@ -204,13 +204,13 @@ def views_section(timer: Timer, workdir: Path) -> None:
         load_agency_snapshot(con, Snapshot("agency_map", str(quarter), OBSERVED, tuple(window)), capture_id=1,
                              origin="file", run_id=1)
         quarter = quarter.next()
-    from scrapers.transparency import parse_report_page
-    from warehouse.load_transparency import ParsedReport, load_reports
+    from ringwatch.scrapers.transparency import parse_report_page
+    from ringwatch.warehouse.load_transparency import ParsedReport, load_reports
     page = parse_report_page((ROOT / "tests/fixtures/transparency/report_2020_table_rows.html").read_bytes(),
                              source_url="https://example.org/r")
     for n in range(40):
         load_reports(con, [ParsedReport(replace(page, url=f"https://example.org/r{n}"), n + 1, OBSERVED)])
-    from warehouse.identity_store import reresolve
+    from ringwatch.warehouse.identity_store import reresolve
 
     times, peak, _ = timer.measure(lambda: reresolve(con))
     show("identity: re-resolve 40 quarters (100,000 observations)", times, peak)
@@ -222,7 +222,7 @@ def views_section(timer: Timer, workdir: Path) -> None:
         times, peak, rows = timer.measure(select_all)
         show(f"SELECT * FROM {view}", times, peak, f"{len(rows):,} rows")
     con.close()
-    from warehouse.report.build import build_report
+    from ringwatch.warehouse.report.build import build_report
 
     def report() -> Any:
         return build_report(workdir / "views.duckdb", workdir / "report.html")
@@ -238,11 +238,11 @@ from datetime import datetime, timezone
 from pathlib import Path
 sys.path.insert(0, sys.argv[2])
 from bench.synthetic_map import synthetic_map_kml
-from scrapers.agency_map import parse_agency_map
-from scrapers.records import Snapshot
-from warehouse.db import connect
-from warehouse.load import load_agency_snapshot
-from warehouse.quality import merge_duplicates
+from ringwatch.scrapers.agency_map import parse_agency_map
+from ringwatch.scrapers.records import Snapshot
+from ringwatch.warehouse.db import connect
+from ringwatch.warehouse.load import load_agency_snapshot
+from ringwatch.warehouse.quality import merge_duplicates
 data = synthetic_map_kml(int(sys.argv[1]))
 agencies = parse_agency_map(data, source_url="bench")
 del data
@@ -275,7 +275,8 @@ def e2e_section(timer: Timer, workdir: Path) -> None:
     print("\nend to end: ringwatch sync --from-file (2,700 placemarks) as a subprocess")
     kml = workdir / "map.kml"
     kml.write_bytes(synthetic_map_kml(2700))
-    ringwatch = [sys.executable, "-m", "flows.cli", "sync", "--from-file", str(kml), "--observed-at", "2025-04-01"]
+    ringwatch = [sys.executable, "-m", "ringwatch.flows.cli", "sync", "--from-file", str(kml),
+                 "--observed-at", "2025-04-01"]
     base = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     base |= {"PYTHONPATH": str(ROOT), "PREFECT_HOME": str(workdir / "prefect-home")}
     counter = iter(range(10**6))

@@ -7,11 +7,11 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from flows.jobs import backfill as jobs
-from flows.jobs.events import Event
-from flows.settings import load_settings
-from flows.steps import library_logs_to_prefect
-from scrapers.errors import RingwatchError
+from ringwatch.flows.jobs import backfill as jobs
+from ringwatch.flows.jobs.events import Event
+from ringwatch.flows.settings import load_settings
+from ringwatch.flows.steps import library_logs_to_prefect
+from ringwatch.scrapers.errors import RingwatchError
 
 
 class BackfillFailed(RingwatchError):

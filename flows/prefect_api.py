@@ -13,7 +13,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from scrapers.errors import ConfigError
+from ringwatch.scrapers.errors import ConfigError
 
 
 def configured_api() -> str | None:

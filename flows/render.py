@@ -5,7 +5,7 @@ Kept apart from the warehouse, which only reads the facts (warehouse.changes.Cha
 
 from __future__ import annotations
 
-from warehouse.changes import ChangeSummary
+from ringwatch.warehouse.changes import ChangeSummary
 
 
 def cell(value: object) -> str:

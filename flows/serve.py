@@ -15,9 +15,9 @@ from typing import Any
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.schedules import Cron
 
-from flows.backfill import backfill
-from flows.settings import Settings
-from flows.sync import sync
+from ringwatch.flows.backfill import backfill
+from ringwatch.flows.settings import Settings
+from ringwatch.flows.sync import sync
 
 SYNC_DEPLOYMENT = "quarterly-sync"
 BACKFILL_DEPLOYMENT = "backfill"

@@ -10,12 +10,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from scrapers.errors import ConfigError, SettingsError
-from scrapers.http import HttpSettings, check_scheme
-from warehouse.aliases import parse_aliases, read_aliases
-from warehouse.identity import AliasDecision
-from warehouse.quality import GatePolicy
-from warehouse.staleness import StalenessPolicy
+from ringwatch.scrapers.errors import ConfigError, SettingsError
+from ringwatch.scrapers.http import HttpSettings, check_scheme
+from ringwatch.warehouse.aliases import parse_aliases, read_aliases
+from ringwatch.warehouse.identity import AliasDecision
+from ringwatch.warehouse.quality import GatePolicy
+from ringwatch.warehouse.staleness import StalenessPolicy
 
 ENV_DB = "RINGWATCH_DB"
 ENV_CONFIG = "RINGWATCH_CONFIG"
@@ -109,7 +109,7 @@ def load_settings(config_path: str | Path | None = None, *,
             raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
         name = str(path)
     else:
-        text = resources.files("config").joinpath("settings.toml").read_text(encoding="utf-8")
+        text = resources.files("ringwatch.config").joinpath("settings.toml").read_text(encoding="utf-8")
         raw = tomllib.loads(text)
         name = "config/settings.toml (built-in)"
     try:
@@ -165,7 +165,7 @@ def _aliases(table: dict[str, Any], file: str, folder: Path | None) -> tuple[str
     if configured is not None and not isinstance(configured, str):
         raise ConfigError(f"{file}: [identity] aliases_file must be a path in quotes, not {configured!r}.")
     if folder is None and configured in (None, DEFAULT_ALIASES):
-        text = resources.files("config").joinpath(DEFAULT_ALIASES).read_text(encoding="utf-8")
+        text = resources.files("ringwatch.config").joinpath(DEFAULT_ALIASES).read_text(encoding="utf-8")
         return f"config/{DEFAULT_ALIASES} (built-in)", parse_aliases(text, file=f"config/{DEFAULT_ALIASES}")
     if configured is None:
         return "(none)", ()

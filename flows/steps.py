@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.jobs.events import Event, EventKind
-from flows.jobs.steps import StepRunner
-from flows.render import changes_markdown, changes_table
-from scrapers.errors import FetchError
-from warehouse.changes import ChangeSummary
+from ringwatch.flows.jobs.events import Event, EventKind
+from ringwatch.flows.jobs.steps import StepRunner
+from ringwatch.flows.render import changes_markdown, changes_table
+from ringwatch.scrapers.errors import FetchError
+from ringwatch.warehouse.changes import ChangeSummary
 
 T = TypeVar("T")
-LIBRARY_LOGGERS = ("scrapers", "warehouse", "flows.jobs")
+LIBRARY_LOGGERS = ("ringwatch.scrapers", "ringwatch.warehouse", "ringwatch.flows.jobs")
 CHANGES_KEY = "quarterly-changes"
 CHANGES_LIMIT = 50
 

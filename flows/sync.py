@@ -11,10 +11,10 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger
 
-from flows.jobs import sync as jobs
-from flows.settings import load_settings
-from flows.steps import library_logs_to_prefect, log_event, prefect_steps, publish_changes, scheduled_start
-from scrapers.errors import RingwatchError
+from ringwatch.flows.jobs import sync as jobs
+from ringwatch.flows.settings import load_settings
+from ringwatch.flows.steps import library_logs_to_prefect, log_event, prefect_steps, publish_changes, scheduled_start
+from ringwatch.scrapers.errors import RingwatchError
 
 
 class SyncFailed(RingwatchError):

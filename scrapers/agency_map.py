@@ -18,17 +18,17 @@ from typing import IO, Any
 
 from lxml import etree
 
-from scrapers.agency_names import agency_id_for
-from scrapers.errors import ParseError, snippet_of
-from scrapers.normalize import (
+from ringwatch.scrapers.agency_names import agency_id_for
+from ringwatch.scrapers.errors import ParseError, snippet_of
+from ringwatch.scrapers.normalize import (
     classify_agency,
     clean_text,
     name_key,
     parse_active_date,
     split_address,
 )
-from scrapers.records import Agency
-from scrapers.sources import Source
+from ringwatch.scrapers.records import Agency
+from ringwatch.scrapers.sources import Source
 
 SOURCE = Source.AGENCY_MAP
 KML_NAMESPACES = (

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import replace
 from urllib.parse import urljoin
 
-from scrapers.agency_map import SOURCE, read_kml
-from scrapers.errors import FetchError, ParseError
-from scrapers.http import PoliteClient
-from scrapers.records import Capture
+from ringwatch.scrapers.agency_map import SOURCE, read_kml
+from ringwatch.scrapers.errors import FetchError, ParseError
+from ringwatch.scrapers.http import PoliteClient
+from ringwatch.scrapers.records import Capture
 
 # How many NetworkLinks deep we follow before calling it a loop.
 MAX_LINK_DEPTH = 3

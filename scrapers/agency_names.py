@@ -16,7 +16,7 @@ import hashlib
 import re
 import unicodedata
 
-from scrapers.normalize import normalize_state, uuid_from_profile
+from ringwatch.scrapers.normalize import normalize_state, uuid_from_profile
 
 # Abbreviation -> the words it stands for. Applied to whole words after punctuation is gone,
 # so "Dept." and "Dept" are one token, and "P.D." has become "pd".

@@ -14,10 +14,10 @@ import io
 import re
 from datetime import UTC, datetime
 
-from scrapers.agency_names import agency_id_for
-from scrapers.errors import ParseError
-from scrapers.normalize import classify_agency, clean_text, normalize_state, parse_active_date
-from scrapers.records import Agency
+from ringwatch.scrapers.agency_names import agency_id_for
+from ringwatch.scrapers.errors import ParseError
+from ringwatch.scrapers.normalize import classify_agency, clean_text, normalize_state, parse_active_date
+from ringwatch.scrapers.records import Agency
 
 SOURCE = "agency_map"  # an Atlas export is a past observation of the same map
 REQUIRED_COLUMNS = ("Agency", "City", "State", "Technology", "Link 1 Date")

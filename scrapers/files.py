@@ -6,9 +6,9 @@ import os
 from datetime import UTC, datetime
 from pathlib import Path
 
-from scrapers.errors import FetchError
-from scrapers.normalize import as_utc
-from scrapers.records import Capture
+from ringwatch.scrapers.errors import FetchError
+from ringwatch.scrapers.normalize import as_utc
+from ringwatch.scrapers.records import Capture
 
 # Files are not HTTP responses; 0 marks them in captures.http_status.
 FILE_STATUS = 0

@@ -21,10 +21,10 @@ from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from scrapers import __version__
-from scrapers.errors import FetchError, RobotsDisallowed
-from scrapers.records import Capture
-from scrapers.robots import MAX_ROBOTS_BYTES, RobotsPolicy, parse_robots
+from ringwatch.scrapers import __version__
+from ringwatch.scrapers.errors import FetchError, RobotsDisallowed
+from ringwatch.scrapers.records import Capture
+from ringwatch.scrapers.robots import MAX_ROBOTS_BYTES, RobotsPolicy, parse_robots
 
 log = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from scrapers.transparency_terms import find_periods
+from ringwatch.scrapers.transparency_terms import find_periods
 
 _REQUESTS = re.compile(r"\brequests?\b|\brequested\b", re.I)
 _QUARTER = re.compile(r"\bQ([1-4])\s*[-/ ]?\s*(\d{4})\b|\b(\d{4})\s*[-/ ]?\s*Q([1-4])\b", re.I)

@@ -6,7 +6,7 @@ import hashlib
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from scrapers.normalize import parse_number
+from ringwatch.scrapers.normalize import parse_number
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,11 +17,11 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from bs4 import BeautifulSoup, Tag
 
-from scrapers.errors import ParseError, snippet_of
-from scrapers.records import Capture, QualityWarning, ReportPage, RequestFigure
-from scrapers.sources import Source
-from scrapers.transparency_layout import Frame, PageReader
-from scrapers.transparency_terms import (
+from ringwatch.scrapers.errors import ParseError, snippet_of
+from ringwatch.scrapers.records import Capture, QualityWarning, ReportPage, RequestFigure
+from ringwatch.scrapers.sources import Source
+from ringwatch.scrapers.transparency_layout import Frame, PageReader
+from ringwatch.scrapers.transparency_terms import (
     find_date,
     find_periods,
     types_named,

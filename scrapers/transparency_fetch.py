@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from scrapers.http import PoliteClient
-from scrapers.records import Capture
-from scrapers.transparency import SOURCE, find_report_links
+from ringwatch.scrapers.http import PoliteClient
+from ringwatch.scrapers.records import Capture
+from ringwatch.scrapers.transparency import SOURCE, find_report_links
 
 
 @dataclass

@@ -21,8 +21,8 @@ from dataclasses import dataclass, field, replace
 from bs4 import Tag
 from bs4.element import NavigableString
 
-from scrapers.records import Period, QualityWarning, RequestFigure
-from scrapers.transparency_terms import (
+from ringwatch.scrapers.records import Period, QualityWarning, RequestFigure
+from ringwatch.scrapers.transparency_terms import (
     country_of,
     find_periods,
     other_figure_of,

@@ -12,7 +12,7 @@ from datetime import date
 
 import pycountry
 
-from scrapers.records import Period
+from ringwatch.scrapers.records import Period
 
 # Canonical request types; "all" is every legal demand together (a total).
 REQUEST_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (

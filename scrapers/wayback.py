@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urlencode
 
-from scrapers.errors import ParseError, snippet_of
+from ringwatch.scrapers.errors import ParseError, snippet_of
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from scrapers.http import PoliteClient
-from scrapers.records import Capture
-from scrapers.wayback import ArchivedCapture, parse_cdx
+from ringwatch.scrapers.http import PoliteClient
+from ringwatch.scrapers.records import Capture
+from ringwatch.scrapers.wayback import ArchivedCapture, parse_cdx
 
 
 def fetch_cdx(client: PoliteClient, query_url: str, *, source: str) -> tuple[Capture, list[ArchivedCapture]]:

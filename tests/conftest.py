@@ -78,7 +78,7 @@ def fast_config(tmp_path: Path) -> Path:
 @pytest.fixture
 def con() -> Iterator[duckdb.DuckDBPyConnection]:
     """An in-memory warehouse with every migration and view applied (sqlite-utils fresh_db)."""
-    from warehouse.db import connect
+    from ringwatch.warehouse.db import connect
 
     connection = connect(":memory:")
     yield connection

@@ -16,12 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from scrapers.agency_map import parse_agency_map
-from scrapers.atlas import parse_atlas_csv
-from scrapers.files import read_capture_file
-from scrapers.normalize import uuid_from_profile
-from warehouse import db
-from warehouse.captures import BlobStore, store_capture
+from ringwatch.scrapers.agency_map import parse_agency_map
+from ringwatch.scrapers.atlas import parse_atlas_csv
+from ringwatch.scrapers.files import read_capture_file
+from ringwatch.scrapers.normalize import uuid_from_profile
+from ringwatch.warehouse import db
+from ringwatch.warehouse.captures import BlobStore, store_capture
 
 Source = tuple[Path, str, datetime, str]  # file, quarter, observed, origin
 # The views of that version (before migration 3).

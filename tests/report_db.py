@@ -8,14 +8,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from scrapers.records import Agency, Capture, Snapshot
-from scrapers.transparency import parse_report_page
+from ringwatch.scrapers.records import Agency, Capture, Snapshot
+from ringwatch.scrapers.transparency import parse_report_page
+from ringwatch.warehouse.captures import BlobStore, store_capture
+from ringwatch.warehouse.db import blob_dir_for, connect
+from ringwatch.warehouse.load import load_agency_snapshot
+from ringwatch.warehouse.load_transparency import ParsedReport, load_reports
+from ringwatch.warehouse.runs import finish_run, start_run
 from tests.conftest import read_fixture
-from warehouse.captures import BlobStore, store_capture
-from warehouse.db import blob_dir_for, connect
-from warehouse.load import load_agency_snapshot
-from warehouse.load_transparency import ParsedReport, load_reports
-from warehouse.runs import finish_run, start_run
 
 STATES = ("CA", "TX", "FL", "NY", "WA", "OH", "GA")
 TYPES = ("police", "police", "sheriff", "fire", "other", "police")

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from flows.cli import cli
+from ringwatch.flows.cli import cli
 
 FIXTURE = str(Path(__file__).parent / "fixtures/agency_map/active_agency_map_2024-01-15.kml")
 COMMANDS = sorted(cli.commands)
@@ -78,7 +78,7 @@ def test_a_failed_sync_exits_1_with_one_error_line_and_shows_in_status(tmp_path:
 
 
 def test_query_is_read_only(tmp_path: Path) -> None:
-    from warehouse.db import connect
+    from ringwatch.warehouse.db import connect
 
     db = tmp_path / "r.duckdb"
     connect(db).close()

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.cli import cli
-from warehouse.db import connect, sql_files
+from ringwatch.flows.cli import cli
+from ringwatch.warehouse.db import connect, sql_files
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -18,10 +18,10 @@ import csv
 import io
 from pathlib import Path
 
-from scrapers.agency_names import name_key_for
-from scrapers.errors import ConfigError
-from scrapers.normalize import uuid_from_profile
-from warehouse.identity import AliasDecision, Decision, Key, KeyKind
+from ringwatch.scrapers.agency_names import name_key_for
+from ringwatch.scrapers.errors import ConfigError
+from ringwatch.scrapers.normalize import uuid_from_profile
+from ringwatch.warehouse.identity import AliasDecision, Decision, Key, KeyKind
 
 HEADER = ("decision", "key_a", "key_b", "note")
 

@@ -12,8 +12,8 @@ from datetime import datetime
 
 import duckdb
 
-from scrapers.wayback import ArchivedCapture
-from warehouse.quarters import Quarter, days_from_end, quarter_for
+from ringwatch.scrapers.wayback import ArchivedCapture
+from ringwatch.warehouse.quarters import Quarter, days_from_end, quarter_for
 
 
 @dataclass(frozen=True, slots=True)

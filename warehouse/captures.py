@@ -12,9 +12,9 @@ from pathlib import Path
 
 import duckdb
 
-from scrapers.errors import WarehouseError
-from scrapers.normalize import as_utc
-from scrapers.records import Capture
+from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.scrapers.normalize import as_utc
+from ringwatch.scrapers.records import Capture
 
 _INSERT = """
 INSERT INTO captures (source, url, fetched_at, http_status, content_type, sha256, size_bytes,

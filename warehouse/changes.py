@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 import duckdb
 
-from warehouse.quarters import quarter_for
+from ringwatch.warehouse.quarters import quarter_for
 
 _COUNTS = "SELECT agencies, joined, \"left\", compared_with FROM agency_counts_by_quarter WHERE quarter = ?"
 _CHANGED = ("SELECT change, name, city, state, agency_type FROM agency_changes WHERE quarter = ? "

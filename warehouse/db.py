@@ -23,9 +23,9 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from scrapers.errors import WarehouseError
-from warehouse.lock import WriterLock
-from warehouse.runs import close_interrupted_runs
+from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.warehouse.lock import WriterLock
+from ringwatch.warehouse.runs import close_interrupted_runs
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +40,7 @@ class SqlFile:
 
 def sql_files(folder: str) -> list[SqlFile]:
     """The .sql files of a package folder (migrations, views, checks), sorted by name."""
-    root = resources.files("warehouse").joinpath(folder)
+    root = resources.files("ringwatch.warehouse").joinpath(folder)
     files = [SqlFile(p.name, p.read_text(encoding="utf-8"))
              for p in root.iterdir() if p.name.endswith(".sql")]
     return sorted(files, key=lambda f: f.name)
@@ -49,7 +49,7 @@ def sql_files(folder: str) -> list[SqlFile]:
 def named_queries(path: str) -> dict[str, str]:
     """The queries of a package .sql file, each headed `-- name: <name>` (the aiosql and
     PugSQL convention), so read-side SQL lives in files like the views do."""
-    text = resources.files("warehouse").joinpath(path).read_text(encoding="utf-8")
+    text = resources.files("ringwatch.warehouse").joinpath(path).read_text(encoding="utf-8")
     queries: dict[str, str] = {}
     name: str | None = None
     for line in text.splitlines():
@@ -151,13 +151,13 @@ def views_in_dependency_order(views: list[SqlFile]) -> list[SqlFile]:
 
 
 def _heal_identities(con: duckdb.DuckDBPyConnection) -> None:
-    from warehouse.identity_store import heal  # it reads its SQL through this module
+    from ringwatch.warehouse.identity_store import heal  # it reads its SQL through this module
 
     heal(con)
 
 
 def _fill_metric_fields(con: duckdb.DuckDBPyConnection) -> None:
-    from warehouse.metrics import fill_metric_fields
+    from ringwatch.warehouse.metrics import fill_metric_fields
 
     fill_metric_fields(con)
 
@@ -172,7 +172,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> list[str]:
     applied: list[str] = []
     con.begin()
     try:
-        con.execute(resources.files("warehouse").joinpath("schema_migrations.sql").read_text(encoding="utf-8"))
+        con.execute(resources.files("ringwatch.warehouse").joinpath("schema_migrations.sql").read_text(encoding="utf-8"))
         done = dict(con.execute("SELECT version, sha256 FROM schema_migrations").fetchall())
         for migration in sql_files("migrations"):
             version = int(migration.name.split("_", 1)[0])

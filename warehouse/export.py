@@ -17,10 +17,10 @@ from pathlib import Path
 
 import duckdb
 
-from scrapers import __version__
-from scrapers.errors import WarehouseError
-from warehouse.clock import utcnow
-from warehouse.read import open_read_only
+from ringwatch.scrapers import __version__
+from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.warehouse.clock import utcnow
+from ringwatch.warehouse.read import open_read_only
 
 FORMATS = ("parquet", "csv")
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import NamedTuple
 
-from scrapers.records import QualityWarning
+from ringwatch.scrapers.records import QualityWarning
 
 
 class KeyKind:

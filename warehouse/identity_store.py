@@ -18,11 +18,11 @@ from datetime import datetime
 
 import duckdb
 
-from scrapers.agency_names import name_key_for
-from scrapers.normalize import parse_number, uuid_from_profile
-from scrapers.records import Agency, QualityWarning, Snapshot
-from warehouse.db import insert_batch, named_queries, run_script
-from warehouse.identity import AliasDecision, Decision, Key, KeyKind, Resolution, Sighting, resolve
+from ringwatch.scrapers.agency_names import name_key_for
+from ringwatch.scrapers.normalize import parse_number, uuid_from_profile
+from ringwatch.scrapers.records import Agency, QualityWarning, Snapshot
+from ringwatch.warehouse.db import insert_batch, named_queries, run_script
+from ringwatch.warehouse.identity import AliasDecision, Decision, Key, KeyKind, Resolution, Sighting, resolve
 
 _SQL = named_queries("identity.sql")
 _AOS_FIELDS = frozenset({"AOSNUMBER"})

@@ -15,13 +15,13 @@ from datetime import datetime
 
 import duckdb
 
-from scrapers.normalize import as_utc
-from scrapers.records import QualityWarning, Snapshot
-from warehouse.clock import utcnow
-from warehouse.identity import AliasDecision
-from warehouse.identity_store import load_observations, replace_aliases
-from warehouse.metrics import record_metric_fields
-from warehouse.quarters import Quarter, replaces
+from ringwatch.scrapers.normalize import as_utc
+from ringwatch.scrapers.records import QualityWarning, Snapshot
+from ringwatch.warehouse.clock import utcnow
+from ringwatch.warehouse.identity import AliasDecision
+from ringwatch.warehouse.identity_store import load_observations, replace_aliases
+from ringwatch.warehouse.metrics import record_metric_fields
+from ringwatch.warehouse.quarters import Quarter, replaces
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,9 +14,9 @@ from urllib.parse import urlsplit, urlunsplit
 
 import duckdb
 
-from scrapers.normalize import as_utc
-from scrapers.records import ReportPage
-from scrapers.wayback import original_url
+from ringwatch.scrapers.normalize import as_utc
+from ringwatch.scrapers.records import ReportPage
+from ringwatch.scrapers.wayback import original_url
 
 _INSERT_FIGURES = """
 INSERT INTO le_request_counts

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import IO
 
-from scrapers.errors import WarehouseError
+from ringwatch.scrapers.errors import WarehouseError
 
 
 def lock_path_for(db_path: str | Path) -> Path:

@@ -6,8 +6,8 @@ from collections.abc import Iterable
 
 import duckdb
 
-from scrapers.metric_periods import counts_requests, period_of_field
-from warehouse.db import insert_batch
+from ringwatch.scrapers.metric_periods import counts_requests, period_of_field
+from ringwatch.warehouse.db import insert_batch
 
 _UPSERT = """
 INSERT OR REPLACE INTO metric_fields

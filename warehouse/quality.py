@@ -10,9 +10,9 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from scrapers.errors import QualityGateError
-from scrapers.records import Agency, QualityWarning, Snapshot
-from warehouse.load_transparency import ParsedReport, report_id_for
+from ringwatch.scrapers.errors import QualityGateError
+from ringwatch.scrapers.records import Agency, QualityWarning, Snapshot
+from ringwatch.warehouse.load_transparency import ParsedReport, report_id_for
 
 
 @dataclass(frozen=True, slots=True)

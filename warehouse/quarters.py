@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from scrapers.normalize import as_utc
+from ringwatch.scrapers.normalize import as_utc
 
 _LABEL = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.I)
 

@@ -9,13 +9,13 @@ from typing import Any
 
 import duckdb
 
-from scrapers.errors import WarehouseError
-from scrapers.sources import SOURCES
-from warehouse.changes import ChangeSummary, summarize_changes
-from warehouse.clock import utcnow
-from warehouse.db import connect
-from warehouse.lock import holder_of
-from warehouse.staleness import StalenessPolicy, stale_reasons
+from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.scrapers.sources import SOURCES
+from ringwatch.warehouse.changes import ChangeSummary, summarize_changes
+from ringwatch.warehouse.clock import utcnow
+from ringwatch.warehouse.db import connect
+from ringwatch.warehouse.lock import holder_of
+from ringwatch.warehouse.staleness import StalenessPolicy, stale_reasons
 
 
 def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:

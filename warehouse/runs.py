@@ -11,9 +11,9 @@ from enum import StrEnum
 
 import duckdb
 
-from scrapers.errors import RingwatchError
-from scrapers.records import QualityWarning
-from warehouse.clock import utcnow
+from ringwatch.scrapers.errors import RingwatchError
+from ringwatch.scrapers.records import QualityWarning
+from ringwatch.warehouse.clock import utcnow
 
 
 class RunStatus(StrEnum):

@@ -7,16 +7,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flows.jobs.attempt import writing
-from flows.jobs.steps import StepRunner, inline, keep_captures
-from scrapers.atlas import observed_at_from_name, parse_atlas_csv
-from scrapers.errors import ConfigError
-from scrapers.files import read_capture_file
-from scrapers.sources import Origin, Source
-from warehouse.load import load_agency_snapshot, reference_count
-from warehouse.quality import validate_agency_snapshot
-from warehouse.quarters import quarter_for
-from warehouse.runs import RunStatus, finish_run, record_warnings
+from ringwatch.flows.jobs.attempt import writing
+from ringwatch.flows.jobs.steps import StepRunner, inline, keep_captures
+from ringwatch.scrapers.atlas import observed_at_from_name, parse_atlas_csv
+from ringwatch.scrapers.errors import ConfigError
+from ringwatch.scrapers.files import read_capture_file
+from ringwatch.scrapers.sources import Origin, Source
+from ringwatch.warehouse.load import load_agency_snapshot, reference_count
+from ringwatch.warehouse.quality import validate_agency_snapshot
+from ringwatch.warehouse.quarters import quarter_for
+from ringwatch.warehouse.runs import RunStatus, finish_run, record_warnings
 
 
 @dataclass(frozen=True, slots=True)

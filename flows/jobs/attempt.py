@@ -11,12 +11,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from flows.jobs.events import interruption
-from flows.jobs.steps import keep_captures
-from scrapers.errors import RingwatchError
-from scrapers.records import Capture
-from warehouse.db import Warehouse
-from warehouse.runs import RunStatus, finish_run, start_run
+from ringwatch.flows.jobs.events import interruption
+from ringwatch.flows.jobs.steps import keep_captures
+from ringwatch.scrapers.errors import RingwatchError
+from ringwatch.scrapers.records import Capture
+from ringwatch.warehouse.db import Warehouse
+from ringwatch.warehouse.runs import RunStatus, finish_run, start_run
 
 T = TypeVar("T")
 

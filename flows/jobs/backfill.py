@@ -17,26 +17,26 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from flows.jobs.attempt import open_warehouse
-from flows.jobs.events import Event, EventKind, Progress, ignore
-from flows.jobs.steps import keep_captures
-from flows.settings import Settings
-from scrapers.agency_map import parse_agency_map, read_kml
-from scrapers.errors import ConfigError, ParseError, RingwatchError
-from scrapers.http import PoliteClient
-from scrapers.records import Capture
-from scrapers.sources import SOURCES, Source
-from scrapers.transparency import Candidate, parse_candidates
-from scrapers.wayback import ArchivedCapture, cdx_query_url, parse_cdx
-from scrapers.wayback_fetch import fetch_archived, fetch_cdx
-from warehouse.backfill import pick, plan_quarters, quarters_between, snapshot_capture_sha, stored_capture
-from warehouse.captures import BlobStore, store_capture
-from warehouse.db import Warehouse
-from warehouse.load import load_agency_snapshot, reference_count
-from warehouse.load_transparency import ParsedReport, current_figure_counts, load_reports
-from warehouse.quality import validate_agency_snapshot, validate_reports
-from warehouse.quarters import Quarter
-from warehouse.runs import RunHandle, finish_run, record_warnings, recorded_run
+from ringwatch.flows.jobs.attempt import open_warehouse
+from ringwatch.flows.jobs.events import Event, EventKind, Progress, ignore
+from ringwatch.flows.jobs.steps import keep_captures
+from ringwatch.flows.settings import Settings
+from ringwatch.scrapers.agency_map import parse_agency_map, read_kml
+from ringwatch.scrapers.errors import ConfigError, ParseError, RingwatchError
+from ringwatch.scrapers.http import PoliteClient
+from ringwatch.scrapers.records import Capture
+from ringwatch.scrapers.sources import SOURCES, Source
+from ringwatch.scrapers.transparency import Candidate, parse_candidates
+from ringwatch.scrapers.wayback import ArchivedCapture, cdx_query_url, parse_cdx
+from ringwatch.scrapers.wayback_fetch import fetch_archived, fetch_cdx
+from ringwatch.warehouse.backfill import pick, plan_quarters, quarters_between, snapshot_capture_sha, stored_capture
+from ringwatch.warehouse.captures import BlobStore, store_capture
+from ringwatch.warehouse.db import Warehouse
+from ringwatch.warehouse.load import load_agency_snapshot, reference_count
+from ringwatch.warehouse.load_transparency import ParsedReport, current_figure_counts, load_reports
+from ringwatch.warehouse.quality import validate_agency_snapshot, validate_reports
+from ringwatch.warehouse.quarters import Quarter
+from ringwatch.warehouse.runs import RunHandle, finish_run, record_warnings, recorded_run
 
 
 @dataclass(frozen=True, slots=True)

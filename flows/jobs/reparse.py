@@ -10,19 +10,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from flows.jobs.attempt import open_warehouse
-from flows.jobs.events import Event, EventKind, Progress, ignore
-from flows.jobs.steps import StepRunner, inline
-from scrapers.agency_map import parse_agency_map
-from scrapers.atlas import parse_atlas_csv
-from scrapers.errors import ConfigError, RingwatchError
-from scrapers.sources import SOURCES, Origin, Source
-from scrapers.transparency import parse_report_page
-from warehouse.captures import BlobStore, load_capture, report_captures, snapshot_captures
-from warehouse.load import load_agency_snapshot, reference_count
-from warehouse.load_transparency import ParsedReport, load_reports
-from warehouse.quality import validate_agency_snapshot
-from warehouse.runs import RunStatus, finish_run, record_warnings, recorded_run
+from ringwatch.flows.jobs.attempt import open_warehouse
+from ringwatch.flows.jobs.events import Event, EventKind, Progress, ignore
+from ringwatch.flows.jobs.steps import StepRunner, inline
+from ringwatch.scrapers.agency_map import parse_agency_map
+from ringwatch.scrapers.atlas import parse_atlas_csv
+from ringwatch.scrapers.errors import ConfigError, RingwatchError
+from ringwatch.scrapers.sources import SOURCES, Origin, Source
+from ringwatch.scrapers.transparency import parse_report_page
+from ringwatch.warehouse.captures import BlobStore, load_capture, report_captures, snapshot_captures
+from ringwatch.warehouse.load import load_agency_snapshot, reference_count
+from ringwatch.warehouse.load_transparency import ParsedReport, load_reports
+from ringwatch.warehouse.quality import validate_agency_snapshot
+from ringwatch.warehouse.runs import RunStatus, finish_run, record_warnings, recorded_run
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,10 +6,10 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
-from scrapers.records import Capture
-from warehouse.captures import BlobStore, store_capture
-from warehouse.db import Warehouse
-from warehouse.quarters import Quarter, quarter_for
+from ringwatch.scrapers.records import Capture
+from ringwatch.warehouse.captures import BlobStore, store_capture
+from ringwatch.warehouse.db import Warehouse
+from ringwatch.warehouse.quarters import Quarter, quarter_for
 
 T = TypeVar("T")
 

@@ -13,25 +13,25 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flows.jobs.attempt import begin, fail, open_warehouse, writing
-from flows.jobs.events import Event, EventKind, Progress, ignore
-from flows.jobs.steps import StepRunner, choose_quarter, inline, keep_captures
-from scrapers.agency_map import parse_agency_map
-from scrapers.agency_map_fetch import fetch_agency_map
-from scrapers.errors import ConfigError, RingwatchError
-from scrapers.files import read_capture_file
-from scrapers.http import PoliteClient
-from scrapers.records import Capture
-from scrapers.sources import SOURCES, Origin, Source
-from scrapers.transparency import Candidate, parse_candidates
-from scrapers.transparency_fetch import fetch_reports
-from warehouse.captures import BlobStore, previous_responses
-from warehouse.changes import ChangeSummary
-from warehouse.load import load_agency_snapshot, reference_count
-from warehouse.load_transparency import ParsedReport, current_figure_counts, load_reports
-from warehouse.quality import validate_agency_snapshot, validate_reports
-from warehouse.read import read_changes
-from warehouse.runs import RunStatus, finish_run, record_warnings
+from ringwatch.flows.jobs.attempt import begin, fail, open_warehouse, writing
+from ringwatch.flows.jobs.events import Event, EventKind, Progress, ignore
+from ringwatch.flows.jobs.steps import StepRunner, choose_quarter, inline, keep_captures
+from ringwatch.scrapers.agency_map import parse_agency_map
+from ringwatch.scrapers.agency_map_fetch import fetch_agency_map
+from ringwatch.scrapers.errors import ConfigError, RingwatchError
+from ringwatch.scrapers.files import read_capture_file
+from ringwatch.scrapers.http import PoliteClient
+from ringwatch.scrapers.records import Capture
+from ringwatch.scrapers.sources import SOURCES, Origin, Source
+from ringwatch.scrapers.transparency import Candidate, parse_candidates
+from ringwatch.scrapers.transparency_fetch import fetch_reports
+from ringwatch.warehouse.captures import BlobStore, previous_responses
+from ringwatch.warehouse.changes import ChangeSummary
+from ringwatch.warehouse.load import load_agency_snapshot, reference_count
+from ringwatch.warehouse.load_transparency import ParsedReport, current_figure_counts, load_reports
+from ringwatch.warehouse.quality import validate_agency_snapshot, validate_reports
+from ringwatch.warehouse.read import read_changes
+from ringwatch.warehouse.runs import RunStatus, finish_run, record_warnings
 
 
 @dataclass(frozen=True, slots=True)

@@ -42,7 +42,7 @@ def start(db: Path, config_text: str, *args: str, env: dict[str, str] | None = N
     config.write_text(config_text, encoding="utf-8")
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     environment |= {"PYTHONPATH": str(ROOT), "RINGWATCH_CONFIG": str(config), "RINGWATCH_DB": str(db), **(env or {})}
-    return subprocess.Popen([sys.executable, "-m", "flows.cli", *args], cwd=ROOT, env=environment,
+    return subprocess.Popen([sys.executable, "-m", "ringwatch.flows.cli", *args], cwd=ROOT, env=environment,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

@@ -21,8 +21,8 @@ from tests.faults.test_faults import ROOT, dump, held_quarters
 PAUSING_SYNC = """
 import sys, time
 from pathlib import Path
-from flows.jobs.sync import sync_agency_map
-from flows.settings import load_settings
+from ringwatch.flows.jobs.sync import sync_agency_map
+from ringwatch.flows.settings import load_settings
 
 kml, quarter, pause, marker = sys.argv[1], sys.argv[2], float(sys.argv[3]), Path(sys.argv[4])
 
@@ -51,7 +51,7 @@ def start_sync(db: Path, quarter: str, *, pause: float | None = None, marker: Pa
     if pause is not None and marker is not None:
         command = [sys.executable, "-c", PAUSING_SYNC, str(kml), quarter, str(pause), str(marker)]
     else:  # the real command line
-        command = [sys.executable, "-m", "flows.cli", "sync", "--from-file", str(kml), "--quarter", quarter]
+        command = [sys.executable, "-m", "ringwatch.flows.cli", "sync", "--from-file", str(kml), "--quarter", quarter]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 

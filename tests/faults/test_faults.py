@@ -63,7 +63,7 @@ def ringwatch(site: FakeSite, db: Path, *args: str, source: str = "agency_map",
     """`ringwatch sync` in this process, as a user's shell would run it (no Prefect API)."""
     from click.testing import CliRunner
 
-    from flows.cli import cli
+    from ringwatch.flows.cli import cli
 
     environment = {"RINGWATCH_AGENCY_MAP_URL": site.url(WRAPPER_PATH), "RINGWATCH_CONFIG": str(config_for(site, db)),
                    "RINGWATCH_DB": str(db), "PREFECT_API_URL": None, **(env or {})}

@@ -20,16 +20,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from bench.synthetic_map import synthetic_map_kml
-from flows.cli import cli
-from flows.render import changes_markdown
-from flows.settings import load_settings
-from scrapers.agency_map import parse_agency_map
-from scrapers.atlas import parse_atlas_csv
-from scrapers.errors import ParseError, SettingsError
-from scrapers.http import HttpSettings, PoliteClient, ascii_int, parse_retry_after
-from scrapers.robots import parse_robots, pattern_matches
+from ringwatch.flows.cli import cli
+from ringwatch.flows.render import changes_markdown
+from ringwatch.flows.settings import load_settings
+from ringwatch.scrapers.agency_map import parse_agency_map
+from ringwatch.scrapers.atlas import parse_atlas_csv
+from ringwatch.scrapers.errors import ParseError, SettingsError
+from ringwatch.scrapers.http import HttpSettings, PoliteClient, ascii_int, parse_retry_after
+from ringwatch.scrapers.robots import parse_robots, pattern_matches
+from ringwatch.warehouse.changes import AgencyChange, ChangeSummary
 from tests.conftest import FIXTURES
-from warehouse.changes import AgencyChange, ChangeSummary
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -110,7 +110,7 @@ def test_a_kmz_whose_header_understates_its_size_is_never_inflated_whole() -> No
 PARSE_IN_A_FRESH_PROCESS = """
 import resource, sys
 from pathlib import Path
-from scrapers.agency_map import parse_agency_map
+from ringwatch.scrapers.agency_map import parse_agency_map
 agencies = parse_agency_map(Path(sys.argv[1]).read_bytes(), source_url="big.kmz", max_inflated_bytes=400_000_000)
 print(len(agencies), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)
 """

@@ -16,7 +16,7 @@ import responses
 from click.testing import CliRunner
 
 from bench.synthetic_map import synthetic_map_kml
-from flows.cli import cli
+from ringwatch.flows.cli import cli
 from tests.conftest import FAST_CONFIG, SHARED_DATA, read_fixture
 
 # The CLI runs these in-process (no Prefect API is configured); the tests that need Prefect
@@ -247,8 +247,8 @@ def test_reparse_after_a_parser_change_updates_snapshots_without_a_request(
     report = Path(__file__).parents[1] / "fixtures/transparency/report_2020_table_rows.html"
     assert run_cli("sync", "--from-file", str(report), "--observed-at", "2021-01-20", "--db", str(db),
                    "--config", str(config)).exit_code == 0
-    import flows.jobs.reparse as reparse_module
-    from scrapers.agency_map import parse_agency_map
+    import ringwatch.flows.jobs.reparse as reparse_module
+    from ringwatch.scrapers.agency_map import parse_agency_map
 
     def changed_parser(data: bytes, *, source_url: str, **limits: int) -> list:
         from dataclasses import replace
@@ -303,7 +303,7 @@ def test_transparency_backfill_keeps_restated_figures_and_publishes_progress(tmp
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    from flows.backfill import backfill as backfill_flow
+    from ringwatch.flows.backfill import backfill as backfill_flow
 
     outcomes = backfill_flow(since="2020Q4", until="2021Q2", source="transparency", db_path=str(db),
                              config_path=str(conf))

@@ -8,11 +8,11 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from flows.cli import cli
+from ringwatch.flows.cli import cli
+from ringwatch.warehouse.db import connect
 from tests.conftest import FAST_CONFIG
 from tests.old_database import make_old_database
 from tests.warehouse.test_identity_eras import ATLAS_2020, IDENTITY, MAP_2020, MAP_2021, load_source, results
-from warehouse.db import connect
 
 
 def test_reparse_of_an_old_database_ends_with_the_ids_of_a_fresh_load(

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from flows.settings import load_settings
-from scrapers.errors import ConfigError, FetchError
+from ringwatch.flows.settings import load_settings
+from ringwatch.scrapers.errors import ConfigError, FetchError
 
 
 def test_built_in_defaults_are_polite() -> None:

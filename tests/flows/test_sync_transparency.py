@@ -9,8 +9,8 @@ import pytest
 import responses
 from click.testing import CliRunner
 
-from flows.cli import cli
-from scrapers.errors import ParseError
+from ringwatch.flows.cli import cli
+from ringwatch.scrapers.errors import ParseError
 from tests.conftest import FAST_CONFIG, MAP_URL, ROBOTS_URL, TARGET_URL, read_fixture
 
 
@@ -18,8 +18,8 @@ def sync_transparency(*, db_path: str, config_path: str, **kwargs: object) -> di
     """The transparency sync job in-process, as the CLI runs it without a Prefect API."""
     from dataclasses import asdict
 
-    from flows.jobs.sync import sync_transparency as job
-    from flows.settings import load_settings
+    from ringwatch.flows.jobs.sync import sync_transparency as job
+    from ringwatch.flows.settings import load_settings
 
     return asdict(job(load_settings(config_path, db_path=db_path), **kwargs))  # type: ignore[arg-type]
 

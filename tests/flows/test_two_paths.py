@@ -9,7 +9,7 @@ import duckdb
 import pytest
 from click.testing import CliRunner
 
-from flows.cli import cli
+from ringwatch.flows.cli import cli
 from tests.conftest import FAST_CONFIG, FIXTURES
 
 MAP = FIXTURES / "agency_map/active_agency_map_2024-01-15.kml"

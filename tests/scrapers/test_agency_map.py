@@ -10,11 +10,11 @@ import responses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrapers.agency_map import parse_agency_map, read_kml
-from scrapers.agency_map_fetch import fetch_agency_map
-from scrapers.errors import ParseError
-from scrapers.http import HttpSettings, PoliteClient
-from scrapers.records import Agency, Capture
+from ringwatch.scrapers.agency_map import parse_agency_map, read_kml
+from ringwatch.scrapers.agency_map_fetch import fetch_agency_map
+from ringwatch.scrapers.errors import ParseError
+from ringwatch.scrapers.http import HttpSettings, PoliteClient
+from ringwatch.scrapers.records import Agency, Capture
 from tests.conftest import MAP_URL, ROBOTS_URL, TARGET_URL, read_fixture
 
 FULL = "agency_map/active_agency_map_2024-01-15.kml"

@@ -6,8 +6,8 @@ import pytest
 import requests
 import responses
 
-from scrapers.errors import FetchError, RobotsDisallowed
-from scrapers.http import HttpSettings, PoliteClient, parse_retry_after
+from ringwatch.scrapers.errors import FetchError, RobotsDisallowed
+from ringwatch.scrapers.http import HttpSettings, PoliteClient, parse_retry_after
 
 URL = "https://maps.test/maps/d/kml?mid=abc&forcekml=1"
 ROBOTS = "https://maps.test/robots.txt"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from scrapers.agency_names import agency_id_for
-from scrapers.normalize import (
+from ringwatch.scrapers.agency_names import agency_id_for
+from ringwatch.scrapers.normalize import (
     STATE_NAMES,
     USPS_CODES,
     classify_agency,

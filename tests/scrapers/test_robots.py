@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.robots import RobotsPolicy, parse_robots
+from ringwatch.scrapers.robots import RobotsPolicy, parse_robots
 
 ORDER_DISAGREES = """
 User-agent: *

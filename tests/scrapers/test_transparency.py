@@ -7,12 +7,12 @@ import responses
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrapers.errors import ParseError
-from scrapers.http import HttpSettings, PoliteClient
-from scrapers.records import Capture, ReportPage
-from scrapers.transparency import Candidate, find_report_links, parse_candidates, parse_report_page
-from scrapers.transparency_fetch import fetch_reports
-from scrapers.transparency_terms import find_periods
+from ringwatch.scrapers.errors import ParseError
+from ringwatch.scrapers.http import HttpSettings, PoliteClient
+from ringwatch.scrapers.records import Capture, ReportPage
+from ringwatch.scrapers.transparency import Candidate, find_report_links, parse_candidates, parse_report_page
+from ringwatch.scrapers.transparency_fetch import fetch_reports
+from ringwatch.scrapers.transparency_terms import find_periods
 from tests.conftest import read_fixture
 
 POST = "https://blog.ring.com/2021/01/20/law-enforcement-information-requests-in-2020"

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from scrapers.records import ReportPage
-from scrapers.transparency import parse_report_page
+from ringwatch.scrapers.records import ReportPage
+from ringwatch.scrapers.transparency import parse_report_page
 from tests.conftest import read_fixture
 
 Figures = dict[tuple[str, str, str], object]

@@ -5,13 +5,13 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from flows.render import changes_markdown
-from scrapers.records import Snapshot
-from scrapers.transparency import parse_report_page
+from ringwatch.flows.render import changes_markdown
+from ringwatch.scrapers.records import Snapshot
+from ringwatch.scrapers.transparency import parse_report_page
+from ringwatch.warehouse.changes import summarize_changes
+from ringwatch.warehouse.load_transparency import ParsedReport, load_reports
 from tests.conftest import read_fixture
 from tests.warehouse.test_load import agency, load
-from warehouse.changes import summarize_changes
-from warehouse.load_transparency import ParsedReport, load_reports
 
 OBSERVED = datetime(2024, 4, 1, tzinfo=UTC)
 

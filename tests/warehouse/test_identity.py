@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from scrapers.agency_names import name_key_for, normalize_agency_name
-from scrapers.errors import ConfigError
-from warehouse.aliases import parse_aliases, read_aliases
-from warehouse.identity import AliasDecision, Decision, Key, KeyKind, resolve
+from ringwatch.scrapers.agency_names import name_key_for, normalize_agency_name
+from ringwatch.scrapers.errors import ConfigError
+from ringwatch.warehouse.aliases import parse_aliases, read_aliases
+from ringwatch.warehouse.identity import AliasDecision, Decision, Key, KeyKind, resolve
 
 U1 = Key(KeyKind.UUID, "11111111-1111-4111-8111-111111111111")
 U2 = Key(KeyKind.UUID, "22222222-2222-4222-8222-222222222222")
@@ -168,7 +168,7 @@ def test_a_missing_aliases_file_says_how_to_fix_it(tmp_path: Path) -> None:
 
 
 def test_the_settings_read_the_aliases_file_beside_the_config(tmp_path: Path) -> None:
-    from flows.settings import load_settings
+    from ringwatch.flows.settings import load_settings
 
     (tmp_path / "mine.csv").write_text("decision,key_a,key_b,note\nsame,aos:1,aos:2,x\n", encoding="utf-8")
     (tmp_path / "settings.toml").write_text('[identity]\naliases_file = "mine.csv"\n', encoding="utf-8")

@@ -16,14 +16,14 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scrapers.agency_map import parse_agency_map
-from scrapers.atlas import parse_atlas_csv
+from ringwatch.scrapers.agency_map import parse_agency_map
+from ringwatch.scrapers.atlas import parse_atlas_csv
+from ringwatch.warehouse.aliases import parse_aliases
+from ringwatch.warehouse.db import connect
+from ringwatch.warehouse.identity import AliasDecision
+from ringwatch.warehouse.load import LoadResult, load_agency_snapshot, reference_count
+from ringwatch.warehouse.quality import GatePolicy, validate_agency_snapshot
 from tests.conftest import FIXTURES
-from warehouse.aliases import parse_aliases
-from warehouse.db import connect
-from warehouse.identity import AliasDecision
-from warehouse.load import LoadResult, load_agency_snapshot, reference_count
-from warehouse.quality import GatePolicy, validate_agency_snapshot
 
 IDENTITY = FIXTURES / "identity"
 MAP_2020 = ("map_2020-06-28_layer.kml", "2020Q2", datetime(2020, 6, 28, tzinfo=UTC), "wayback")
@@ -295,14 +295,14 @@ def test_an_old_database_heals_to_the_ids_of_a_fresh_load(tmp_path: Path, monkey
 
 
 def db_checks() -> list:  # the warehouse's own column checks
-    from warehouse.db import sql_files
+    from ringwatch.warehouse.db import sql_files
 
     return sql_files("checks")
 
 
 def test_what_changed_counts_the_pairs_to_review(con: duckdb.DuckDBPyConnection) -> None:
-    from flows.render import changes_markdown
-    from warehouse.changes import summarize_changes
+    from ringwatch.flows.render import changes_markdown
+    from ringwatch.warehouse.changes import summarize_changes
 
     load_source(con, ATLAS_2020)
     load_source(con, MAP_2021)

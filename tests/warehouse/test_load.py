@@ -10,11 +10,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from scrapers.agency_map import parse_agency_map
-from scrapers.records import Agency, Snapshot
+from ringwatch.scrapers.agency_map import parse_agency_map
+from ringwatch.scrapers.records import Agency, Snapshot
+from ringwatch.warehouse.db import connect, migrate, sql_files
+from ringwatch.warehouse.load import load_agency_snapshot, reference_count
 from tests.conftest import read_fixture
-from warehouse.db import connect, migrate, sql_files
-from warehouse.load import load_agency_snapshot, reference_count
 
 OBSERVED = datetime(2024, 1, 15, 12, tzinfo=UTC)
 
@@ -193,8 +193,8 @@ def test_records_survive_a_load_select_round_trip(name: str, layer: str | None, 
 
 
 def test_an_edited_migration_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    from scrapers.errors import WarehouseError
-    from warehouse import db
+    from ringwatch.scrapers.errors import WarehouseError
+    from ringwatch.warehouse import db
 
     path = tmp_path / "r.duckdb"
     connect(path).close()
@@ -213,7 +213,7 @@ def test_an_edited_migration_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
 
 def test_views_are_recreated_when_a_view_file_changes_and_only_then(tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
-    from warehouse import db
+    from ringwatch.warehouse import db
 
     path = tmp_path / "v.duckdb"
     connect(path).close()

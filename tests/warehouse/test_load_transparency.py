@@ -6,12 +6,12 @@ from datetime import UTC, date, datetime
 import duckdb
 import pytest
 
-from scrapers.errors import QualityGateError
-from scrapers.records import Period, ReportPage, RequestFigure
-from scrapers.transparency import parse_report_page
+from ringwatch.scrapers.errors import QualityGateError
+from ringwatch.scrapers.records import Period, ReportPage, RequestFigure
+from ringwatch.scrapers.transparency import parse_report_page
+from ringwatch.warehouse.load_transparency import ParsedReport, current_figure_counts, load_reports, report_id_for
+from ringwatch.warehouse.quality import GatePolicy, validate_reports
 from tests.conftest import read_fixture
-from warehouse.load_transparency import ParsedReport, current_figure_counts, load_reports, report_id_for
-from warehouse.quality import GatePolicy, validate_reports
 
 POST = "https://blog.ring.com/2021/01/20/law-enforcement-information-requests-in-2020"
 EARLY = datetime(2021, 2, 1, tzinfo=UTC)

@@ -11,9 +11,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scrapers.errors import WarehouseError
-from warehouse.db import Warehouse
-from warehouse.lock import WriterLock
+from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.warehouse.db import Warehouse
+from ringwatch.warehouse.lock import WriterLock
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -21,10 +21,10 @@ ROOT = Path(__file__).resolve().parents[2]
 WRITER = """
 import sys, time
 from datetime import datetime, timezone
-from warehouse.db import Warehouse
-from warehouse.load import load_agency_snapshot
-from scrapers.records import Snapshot
-from scrapers.agency_map import parse_agency_map
+from ringwatch.warehouse.db import Warehouse
+from ringwatch.warehouse.load import load_agency_snapshot
+from ringwatch.scrapers.records import Snapshot
+from ringwatch.scrapers.agency_map import parse_agency_map
 from bench.synthetic_map import synthetic_map_kml
 db, quarter, hold = sys.argv[1], sys.argv[2], float(sys.argv[3])
 agencies = parse_agency_map(synthetic_map_kml(30), source_url="test")
@@ -80,7 +80,7 @@ def test_a_reader_during_a_write_is_told_plainly(tmp_path: Path) -> None:
     Warehouse.open(db).close()
     holder = start_writer(db, "2024Q1", hold=3.0)
     wait_for_lock(holder)
-    result = subprocess.run([sys.executable, "-m", "flows.cli", "query", "SELECT count(*) FROM agencies",
+    result = subprocess.run([sys.executable, "-m", "ringwatch.flows.cli", "query", "SELECT count(*) FROM agencies",
                              "--db", str(db)], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
     holder.communicate(timeout=60)

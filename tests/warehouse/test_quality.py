@@ -5,10 +5,10 @@ from datetime import UTC, datetime
 
 import pytest
 
-from scrapers.errors import QualityGateError
-from scrapers.records import Agency
+from ringwatch.scrapers.errors import QualityGateError
+from ringwatch.scrapers.records import Agency
+from ringwatch.warehouse.quality import GatePolicy, merge_duplicates, validate_agency_snapshot
 from tests.warehouse.test_load import agency, uid
-from warehouse.quality import GatePolicy, merge_duplicates, validate_agency_snapshot
 
 URL = "https://maps.test/kml"
 

@@ -4,7 +4,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from warehouse.quarters import Quarter, quarter_for, replaces
+from ringwatch.warehouse.quarters import Quarter, quarter_for, replaces
 
 
 @pytest.mark.parametrize(

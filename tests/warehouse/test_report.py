@@ -17,12 +17,12 @@ import pytest
 from bs4 import BeautifulSoup, Tag
 from click.testing import CliRunner
 
-from flows.cli import cli
+from ringwatch.flows.cli import cli
+from ringwatch.warehouse.db import connect
+from ringwatch.warehouse.report import charts
+from ringwatch.warehouse.report.build import ReportFiles, build_report
+from ringwatch.warehouse.report.data import growth_baseline, read_report_data
 from tests.report_db import LATEST, build_report_db
-from warehouse.db import connect
-from warehouse.report import charts
-from warehouse.report.build import ReportFiles, build_report
-from warehouse.report.data import growth_baseline, read_report_data
 
 SLUGS = ["agencies-over-time", "joins-and-departures", "agencies-by-state", "agencies-tile-map",
          "states-grown-most", "agencies-by-type", "requests-by-outcome", "complied-share", "video-requests-by-period",
@@ -230,9 +230,9 @@ def test_cli_writes_where_asked_and_says_what_it_wrote(small_db: Path, tmp_path:
 def test_one_snapshot_only_says_what_is_missing(tmp_path: Path) -> None:
     from datetime import UTC, datetime
 
-    from scrapers.records import Snapshot
+    from ringwatch.scrapers.records import Snapshot
+    from ringwatch.warehouse.load import load_agency_snapshot
     from tests.report_db import agency
-    from warehouse.load import load_agency_snapshot
 
     db = tmp_path / "one.duckdb"
     con = connect(db)

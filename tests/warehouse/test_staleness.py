@@ -6,10 +6,10 @@ from pathlib import Path
 import duckdb
 from click.testing import CliRunner
 
-from flows.cli import cli
-from warehouse.clock import utcnow
-from warehouse.db import connect
-from warehouse.staleness import StalenessPolicy, quarters_unchanged, stale_reasons
+from ringwatch.flows.cli import cli
+from ringwatch.warehouse.clock import utcnow
+from ringwatch.warehouse.db import connect
+from ringwatch.warehouse.staleness import StalenessPolicy, quarters_unchanged, stale_reasons
 
 NOW = datetime(2025, 6, 1, 12)
 

@@ -10,12 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from scrapers.errors import WarehouseError
-from scrapers.metric_periods import counts_requests, period_of_field
+from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.scrapers.metric_periods import counts_requests, period_of_field
+from ringwatch.warehouse.db import connect
+from ringwatch.warehouse.export import export_warehouse
+from ringwatch.warehouse.read import run_query
 from tests.warehouse.test_identity_eras import load_source
-from warehouse.db import connect
-from warehouse.export import export_warehouse
-from warehouse.read import run_query
 
 
 @pytest.mark.parametrize(("name", "label", "start", "end"), [

@@ -8,11 +8,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from scrapers.errors import WarehouseError
-from warehouse.report.charts import draw_charts
-from warehouse.report.data import read_report_data
-from warehouse.report.page import render_page
-from warehouse.staleness import StalenessPolicy
+from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.warehouse.report.charts import draw_charts
+from ringwatch.warehouse.report.data import read_report_data
+from ringwatch.warehouse.report.page import render_page
+from ringwatch.warehouse.staleness import StalenessPolicy
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,13 +13,13 @@ from typing import Any
 
 import duckdb
 
-from scrapers.errors import WarehouseError
-from warehouse.changes import ChangeSummary, summarize_changes
-from warehouse.clock import utcnow
-from warehouse.db import named_queries
-from warehouse.quarters import Quarter
-from warehouse.read import SourceStatus, open_read_only, statuses_from
-from warehouse.staleness import StalenessPolicy
+from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.warehouse.changes import ChangeSummary, summarize_changes
+from ringwatch.warehouse.clock import utcnow
+from ringwatch.warehouse.db import named_queries
+from ringwatch.warehouse.quarters import Quarter
+from ringwatch.warehouse.read import SourceStatus, open_read_only, statuses_from
+from ringwatch.warehouse.staleness import StalenessPolicy
 
 GROWTH_WINDOW_QUARTERS = 4
 GROWTH_TOP = 10

@@ -10,10 +10,10 @@ from datetime import date, datetime
 from html import escape
 from typing import Any
 
-from scrapers import __version__
-from warehouse.read import SourceStatus
-from warehouse.report.charts import Chart, Table
-from warehouse.report.data import ReportData
+from ringwatch.scrapers import __version__
+from ringwatch.warehouse.read import SourceStatus
+from ringwatch.warehouse.report.charts import Chart, Table
+from ringwatch.warehouse.report.data import ReportData
 
 _STYLE = """
 body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #1a1a1a; margin: 0 auto;
