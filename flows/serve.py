@@ -16,7 +16,7 @@ from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLi
 from prefect.schedules import Cron
 
 from ringwatch.flows.backfill import backfill
-from ringwatch.flows.settings import Settings
+from ringwatch.flows.settings import Settings, check_schedule
 from ringwatch.flows.sync import sync
 
 SYNC_DEPLOYMENT = "quarterly-sync"
@@ -30,6 +30,9 @@ def one_at_a_time() -> ConcurrencyLimitConfig:
 def build_deployments(settings: Settings, *, db_path: str | None = None,
                       config_path: str | None = None) -> list[Any]:
     """The two deployments, with the schedule and limits from the settings."""
+    # load_settings has checked the schedule already; Settings built in code have not, and
+    # Prefect's own check would end in a pydantic ValidationError that names no file or key.
+    check_schedule(settings.schedule, file=settings.config_file)
     where: dict[str, Any] = {k: v for k, v in (("db_path", db_path), ("config_path", config_path)) if v}
     quarterly = sync.to_deployment(
         name=SYNC_DEPLOYMENT,

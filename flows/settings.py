@@ -1,18 +1,28 @@
-"""Load settings.toml once, at the edge, into frozen records passed down to every layer."""
+"""Load settings.toml once, at the edge, into frozen records passed down to every layer.
+
+Everything wrong with the settings (the file, an unknown section or key, a value, the
+environment variables that override them, the aliases file they name) is a SettingsError,
+found before any command does anything, so the CLI stops at once with exit 2 and one line.
+"""
 
 from __future__ import annotations
 
+import difflib
 import os
+import re
 import tomllib
 import typing
+import zoneinfo
+from collections.abc import Iterator
 from dataclasses import dataclass, field, fields
+from functools import cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from ringwatch.scrapers.errors import ConfigError, SettingsError
+from ringwatch.scrapers.errors import ConfigError, FetchError, SettingsError
 from ringwatch.scrapers.http import HttpSettings, check_scheme
-from ringwatch.warehouse.aliases import parse_aliases, read_aliases
+from ringwatch.warehouse.aliases import HEADER, parse_aliases, read_aliases
 from ringwatch.warehouse.identity import AliasDecision
 from ringwatch.warehouse.quality import GatePolicy
 from ringwatch.warehouse.staleness import StalenessPolicy
@@ -24,6 +34,7 @@ ENV_REPORT_URLS = "RINGWATCH_TRANSPARENCY_URLS"
 ENV_INDEX_URLS = "RINGWATCH_TRANSPARENCY_INDEX_URLS"
 ENV_WAYBACK = "RINGWATCH_WAYBACK_URL"
 DEFAULT_ALIASES = "agency_aliases.csv"
+BUILT_IN = "config/settings.toml (built-in)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +74,38 @@ class FlowSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class _WarehouseTable:
+    """[warehouse], as written: a relative path is relative to the working directory."""
+
+    path: str = "ringwatch.duckdb"
+    lock_timeout_seconds: float = 600.0
+
+
+@dataclass(frozen=True, slots=True)
+class _IdentityTable:
+    """[identity], as written. Left out, it is the default's value, so a copy without the
+    section reads the same aliases as the defaults do; "" reads none."""
+
+    aliases_file: str = DEFAULT_ALIASES
+
+
+@dataclass(frozen=True, slots=True)
+class _AgencyMapTable:
+    """[sources.agency_map], as written."""
+
+    url: str = ""
+
+
+# Every table a settings file may hold, and the record whose fields are its keys: the one
+# place that says what is known, so a misspelled section or key is an error, never ignored.
+_TABLES: dict[str, type] = {
+    "warehouse": _WarehouseTable, "http": HttpSettings, "flow": FlowSettings, "gates": GatePolicy,
+    "wayback": WaybackSettings, "staleness": StalenessPolicy, "schedule": ScheduleSettings,
+    "identity": _IdentityTable, "sources.agency_map": _AgencyMapTable, "sources.transparency": TransparencySources,
+}
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     db_path: Path
     http: HttpSettings
@@ -81,14 +124,14 @@ class Settings:
 
     def map_url(self) -> str:
         if not self.agency_map_url:
-            raise ConfigError(f"no agency map URL: add [sources.agency_map] url = ... to "
-                              f"{self.config_file} or set {ENV_MAP_URL}.")
+            raise SettingsError(f"no agency map URL: add [sources.agency_map] url = ... to "
+                                f"{self.config_file} or set {ENV_MAP_URL}.")
         return self.agency_map_url
 
     def transparency_sources(self) -> TransparencySources:
         if not (self.transparency.report_urls or self.transparency.index_urls):
-            raise ConfigError(f"no transparency report or index URLs: add [sources.transparency] "
-                              f"report_urls / index_urls to {self.config_file} or set {ENV_REPORT_URLS}.")
+            raise SettingsError(f"no transparency report or index URLs: add [sources.transparency] "
+                                f"report_urls / index_urls to {self.config_file} or set {ENV_REPORT_URLS}.")
         return self.transparency
 
 
@@ -100,85 +143,241 @@ def load_settings(config_path: str | Path | None = None, *,
     """
     path = config_path or os.environ.get(ENV_CONFIG)
     if path:
-        try:
-            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
-        except FileNotFoundError:
-            raise ConfigError(f"config file {path} not found; check --config or "
-                              f"{ENV_CONFIG}.") from None
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"config file {path} is not valid TOML: {exc}") from None
-        name = str(path)
+        file = Path(path).absolute()
+        name, folder = str(file), file.parent
+        raw = _read_config(file)
     else:
         text = resources.files("ringwatch.config").joinpath("settings.toml").read_text(encoding="utf-8")
-        raw = tomllib.loads(text)
-        name = "config/settings.toml (built-in)"
-    try:
-        http = _record(HttpSettings, raw.get("http", {}), name, "http")
-        flow = _record(FlowSettings, raw.get("flow", {}), name, "flow")
-        gates_raw = dict(raw.get("gates", {}))
-        if "required_fields" in gates_raw:
-            _check_value(gates_raw["required_fields"], tuple[str, ...], file=name, where="[gates] required_fields",
-                         key="required_fields")
-            gates_raw["required_fields"] = tuple(gates_raw["required_fields"])
-        gates = _record(GatePolicy, gates_raw, name, "gates")
-        wayback = _record(WaybackSettings, raw.get("wayback", {}), name, "wayback")
-        staleness = _record(StalenessPolicy, raw.get("staleness", {}), name, "staleness")
-        schedule = _record(ScheduleSettings, raw.get("schedule", {}), name, "schedule")
-    except TypeError as exc:
-        raise ConfigError(f"{name}: {exc}") from None
-    sources = raw.get("sources", {})
-    map_url = os.environ.get(ENV_MAP_URL) or str(sources.get("agency_map", {}).get("url", ""))
-    table = sources.get("transparency", {})
-    reports = _url_list(os.environ.get(ENV_REPORT_URLS)) or tuple(table.get("report_urls", ()))
-    indexes = _url_list(os.environ.get(ENV_INDEX_URLS)) or tuple(table.get("index_urls", ()))
+        raw, name, folder = tomllib.loads(text), BUILT_IN, None
+    tables = dict(_tables(raw, name))
+    records = {table: _record(cls, tables.get(table, {}), name, table) for table, cls in _TABLES.items()}
+    warehouse: _WarehouseTable = records["warehouse"]
+    schedule: ScheduleSettings = records["schedule"]
+    wayback: WaybackSettings = records["wayback"]
+    sources: TransparencySources = records["sources.transparency"]
+    check_schedule(schedule, file=name)
+    if not warehouse.path.strip():
+        raise SettingsError(f"{name}: [warehouse] path is empty; give the DuckDB file, e.g. \"ringwatch.duckdb\".")
+    map_url = os.environ.get(ENV_MAP_URL) or records["sources.agency_map"].url
+    reports = _url_list(os.environ.get(ENV_REPORT_URLS)) or sources.report_urls
+    indexes = _url_list(os.environ.get(ENV_INDEX_URLS)) or sources.index_urls
     if os.environ.get(ENV_WAYBACK):
         wayback = WaybackSettings(os.environ[ENV_WAYBACK], wayback.window_days, wayback.cdx_max_age_hours)
     for url in (map_url, *reports, *indexes, wayback.base_url):
         if url:
-            check_scheme(url, context=f"config {name}")
-    warehouse = raw.get("warehouse", {})
-    unknown = sorted(set(warehouse) - {"path", "lock_timeout_seconds"})
-    if unknown:
-        raise ConfigError(f"{name}: unknown key(s) {', '.join(unknown)} in [warehouse]; "
-                          "known keys: lock_timeout_seconds, path.")
-    db = db_path or os.environ.get(ENV_DB) or warehouse.get("path", "ringwatch.duckdb")
-    aliases_path, aliases = _aliases(raw.get("identity", {}), name, Path(path).parent if path else None)
-    return Settings(db_path=Path(db), http=http, flow=flow, gates=gates, agency_map_url=map_url,
-                    transparency=TransparencySources(reports, indexes), wayback=wayback,
-                    lock_timeout_seconds=_lock_timeout(warehouse, name), staleness=staleness,
+            try:
+                check_scheme(url, context=f"config {name}")
+            except FetchError as exc:
+                raise SettingsError(str(exc)) from None
+    db = db_path or os.environ.get(ENV_DB) or warehouse.path
+    aliases_path, aliases = _aliases(records["identity"].aliases_file, name, folder)
+    return Settings(db_path=Path(db), http=records["http"], flow=records["flow"], gates=records["gates"],
+                    agency_map_url=map_url, transparency=TransparencySources(reports, indexes), wayback=wayback,
+                    lock_timeout_seconds=warehouse.lock_timeout_seconds, staleness=records["staleness"],
                     schedule=schedule, config_file=name, aliases=aliases, aliases_file=aliases_path)
 
 
-def _lock_timeout(warehouse: dict[str, Any], file: str) -> float:
-    value = warehouse.get("lock_timeout_seconds", 600.0)
-    _check_value(value, float, file=file, where="[warehouse] lock_timeout_seconds", key="lock_timeout_seconds")
-    return float(value)
+def _read_config(file: Path) -> dict[str, Any]:
+    where = f"check --config or {ENV_CONFIG}"
+    try:
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise SettingsError(f"config file {file} not found; {where}.") from None
+    except UnicodeDecodeError as exc:
+        raise SettingsError(f"config file {file} is not UTF-8 text ({exc.reason} at byte {exc.start}); "
+                            "save it as UTF-8.") from None
+    except OSError as exc:
+        raise SettingsError(f"config file {file} cannot be read ({exc.strerror or exc}); {where}.") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(f"config file {file} is not valid TOML: {exc}") from None
 
 
-def _aliases(table: dict[str, Any], file: str, folder: Path | None) -> tuple[str, tuple[AliasDecision, ...]]:
-    """The aliases file named by [identity] aliases_file: relative to the config file's folder;
-    the packaged config/agency_aliases.csv when the built-in config is used."""
-    unknown = sorted(set(table) - {"aliases_file"})
-    if unknown:
-        raise ConfigError(f"{file}: unknown key(s) {', '.join(unknown)} in [identity]; known keys: aliases_file.")
-    configured = table.get("aliases_file")
-    if configured is not None and not isinstance(configured, str):
-        raise ConfigError(f"{file}: [identity] aliases_file must be a path in quotes, not {configured!r}.")
-    if folder is None and configured in (None, DEFAULT_ALIASES):
+def _children(prefix: str) -> list[str]:
+    """The names one level below a dotted prefix ("" for the top): sections and sub-tables."""
+    depth = prefix.count(".") + 1 if prefix else 0
+    return sorted({t.split(".")[depth] for t in _TABLES if not prefix or t.startswith(prefix + ".")})
+
+
+def _tables(raw: dict[str, Any], file: str, prefix: str = "") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each known table the file holds, by its dotted name; an unknown or misplaced one is an error."""
+    known = _children(prefix)
+    for key, value in raw.items():
+        dotted = f"{prefix}.{key}" if prefix else key
+        if key not in known:
+            raise SettingsError(_unknown_section(file, prefix, key, value))
+        if not isinstance(value, dict):
+            raise SettingsError(f"{file}: {dotted} = {value!r} must be a section: write [{dotted}] and its keys "
+                                "on the lines below.")
+        if dotted in _TABLES:
+            yield dotted, value
+        else:
+            yield from _tables(value, file, dotted)
+
+
+def _unknown_section(file: str, prefix: str, key: str, value: Any) -> str:
+    dotted = f"{prefix}.{key}" if prefix else key
+    sections = ", ".join(f"[{t}]" for t in _TABLES)
+    if not isinstance(value, dict):
+        owners = [t for t, cls in _TABLES.items() if key in {f.name for f in fields(cls)}]
+        place = f"in [{prefix}]" if prefix else "outside any section"
+        hint = f" ({key} is a key of {' and '.join(f'[{t}]' for t in owners)})" if owners else ""
+        return f"{file}: {key} is {place}{hint}; keys go in a section, one of {sections}."
+    written = _written(dotted, value)
+    hint = _did_you_mean(written, list(_TABLES), brackets=True)
+    return f"{file}: unknown section [{written}]{hint}; the known sections are {sections}."
+
+
+def _written(dotted: str, value: dict[str, Any]) -> str:
+    """The table name as the user wrote it: [source.agency_map] reads as {"source": {"agency_map": ...}}."""
+    subtables = [k for k, v in value.items() if isinstance(v, dict)]
+    if len(subtables) == 1 and len(value) == 1:
+        return _written(f"{dotted}.{subtables[0]}", value[subtables[0]])
+    return dotted
+
+
+def _did_you_mean(word: str, candidates: list[str], *, brackets: bool = False) -> str:
+    same_but_case = [c for c in candidates if c.lower() == word.lower()]
+    close = same_but_case or difflib.get_close_matches(word, candidates, n=1, cutoff=0.6)
+    if not close:
+        return ""
+    return f" (did you mean [{close[0]}]?)" if brackets else f" (did you mean {close[0]}?)"
+
+
+def _aliases(configured: str, file: str, folder: Path | None) -> tuple[str, tuple[AliasDecision, ...]]:
+    """The decisions of [identity] aliases_file. A relative path is relative to the settings
+    file's folder; the default name, when no such file is there, is the packaged one, so an
+    unedited copy of the defaults works from any folder. "" reads no file."""
+    if not configured.strip():
+        return "(none)", ()
+    default = Path(configured) == Path(DEFAULT_ALIASES)
+    target = Path(configured)
+    if not target.is_absolute():
+        target = (folder if folder is not None else Path.cwd()) / target
+    target = target.absolute()
+    if default and (folder is None or not target.exists()):
         text = resources.files("ringwatch.config").joinpath(DEFAULT_ALIASES).read_text(encoding="utf-8")
         return f"config/{DEFAULT_ALIASES} (built-in)", parse_aliases(text, file=f"config/{DEFAULT_ALIASES}")
-    if configured is None:
-        return "(none)", ()
-    target = Path(configured)
-    if not target.is_absolute() and folder is not None:
-        target = folder / target
-    return str(target), read_aliases(target)
+    if target.is_dir():
+        raise SettingsError(f"{file}: [identity] aliases_file {target} is a folder; give the path of a CSV file "
+                            "(a relative one is relative to the settings file's folder; \"\" reads none).")
+    if not target.exists():
+        raise SettingsError(f"{file}: [identity] aliases_file {target} does not exist; create it with the header "
+                            f"{','.join(HEADER)}, or fix the path (a relative one is relative to the settings "
+                            "file's folder; \"\" reads none).")
+    try:
+        return str(target), read_aliases(target)
+    except ConfigError as exc:
+        raise SettingsError(str(exc)) from None
+    except OSError as exc:
+        raise SettingsError(f"{file}: [identity] aliases_file {target} cannot be read "
+                            f"({exc.strerror or exc}).") from None
 
 
 def _url_list(value: str | None) -> tuple[str, ...]:
     """A comma-separated list of URLs from the environment."""
     return tuple(u.strip() for u in (value or "").split(",") if u.strip())
 
+
+# -- [schedule] -------------------------------------------------------------------------------
+# Checked here, when the file is loaded, so `serve` (and every other command) stops with a
+# line naming the key instead of Prefect's pydantic error. The cron grammar is deliberately
+# narrower than the croniter Prefect uses (no L, #, ?, H, seconds or @daily): whatever passes
+# here, Prefect accepts.
+
+_MONTHS = {m: n for n, m in enumerate(
+    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1)}
+_DAYS = {d: n for n, d in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))}
+_CRON_FIELDS: tuple[tuple[str, int, int, dict[str, int]], ...] = (
+    ("minute", 0, 59, {}), ("hour", 0, 23, {}), ("day-of-month", 1, 31, {}),
+    ("month", 1, 12, _MONTHS), ("day-of-week", 0, 7, _DAYS),
+)
+_CRON_ITEM = re.compile(r"(?P<start>\*|[0-9a-z]+)(?:-(?P<end>[0-9a-z]+))?(?:/(?P<step>[0-9]+))?", re.IGNORECASE)
+_DAYS_IN_MONTH = (31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31)
+_CRON_HELP = ("write five fields, minute hour day-of-month month day-of-week, each *, a number, a range a-b, "
+              "a list a,b or a step */n or a-b/n, e.g. \"0 6 1 1,4,7,10 *\"")
+
+
+def check_schedule(schedule: ScheduleSettings, *, file: str) -> None:
+    """[schedule] cron and timezone, as Prefect will read them; SettingsError names the key."""
+    _check_timezone(schedule.timezone, file)
+    try:
+        _cron_values(schedule.cron)
+    except ValueError as exc:
+        raise SettingsError(f"{file}: [schedule] cron = {schedule.cron!r}: {exc}; {_CRON_HELP}.") from None
+
+
+def _check_timezone(name: str, file: str) -> None:
+    problem = ""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        problem = "is not a timezone"
+    if not problem and name not in _zone_names():  # Prefect's own test: "posixrules", "right/UTC" load, yet fail
+        problem = "is not an IANA timezone name"
+    if problem:
+        hint = _did_you_mean(name, sorted(_zone_names()))
+        raise SettingsError(f"{file}: [schedule] timezone = {name!r} {problem}{hint}; give an IANA name such as "
+                            "\"UTC\" or \"America/New_York\".")
+
+
+@cache
+def _zone_names() -> frozenset[str]:
+    return frozenset(zoneinfo.available_timezones())
+
+
+def _cron_values(cron: str) -> list[set[int]]:
+    """The values each of the five fields allows; ValueError says which field is wrong."""
+    parts = cron.split()
+    if len(parts) != len(_CRON_FIELDS):
+        raise ValueError(f"it has {len(parts)} field(s), not 5")
+    values = [_cron_field(part, *spec) for part, spec in zip(parts, _CRON_FIELDS, strict=True)]
+    days, months = values[2], values[3]
+    if parts[4] == "*" and min(days) > max(_DAYS_IN_MONTH[m - 1] for m in months):
+        raise ValueError("it never fires: no month it names has that day")
+    return values
+
+
+def _cron_field(part: str, name: str, least: int, most: int, names: dict[str, int]) -> set[int]:
+    allowed: set[int] = set()
+    for item in part.split(","):
+        match = _CRON_ITEM.fullmatch(item)
+        if not match:
+            raise ValueError(f"the {name} field {part!r} has {item!r}, which is not a value, range or step")
+        start, end, step = match["start"], match["end"], match["step"]
+        if start == "*":
+            if end is not None:
+                raise ValueError(f"the {name} field {part!r} has {item!r}: * takes no range")
+            low, high = least, most
+        else:
+            low = _cron_number(start, name, least, most, names)
+            high = _cron_number(end, name, least, most, names) if end is not None else low
+            if low > high:
+                raise ValueError(f"the {name} field {part!r} has the range {item!r}, which runs backwards")
+            if step is not None and end is None:
+                raise ValueError(f"the {name} field {part!r} has {item!r}: a step goes after * or a range a-b")
+        stride = int(step) if step is not None else 1
+        if not 1 <= stride <= most - least + 1:
+            raise ValueError(f"the {name} field {part!r} has the step {stride}, outside 1 to {most - least + 1}")
+        allowed.update(range(low, high + 1, stride))
+    return allowed
+
+
+def _cron_number(text: str, name: str, least: int, most: int, names: dict[str, int]) -> int:
+    if text.isdigit() and text.isascii():
+        number = int(text)
+    elif text.lower() in names:
+        number = names[text.lower()]
+    else:
+        raise ValueError(f"the {name} field has {text!r}, which is not a number"
+                         + (f" or a name ({', '.join(names)})" if names else ""))
+    if not least <= number <= most:
+        raise ValueError(f"the {name} field has {number}, outside {least} to {most}")
+    return number
+
+
+# -- types and ranges ---------------------------------------------------------------------------
 
 # Allowed ranges, as (least, most); None: no bound. Checked when the file is loaded, so a
 # wrong value stops every command at once, naming the key, instead of failing mid-sync.
@@ -194,17 +393,29 @@ _RANGES: dict[str, tuple[float | None, float | None]] = {
 
 
 def _record(cls: type, values: dict[str, Any], file: str, table: str) -> Any:
-    known = {f.name for f in fields(cls)}
-    unknown = sorted(set(values) - known)
+    """One table as its record: every key known, of its type and in its range."""
+    known = [f.name for f in fields(cls)]
+    unknown = sorted(set(values) - set(known))
     if unknown:
-        raise ConfigError(
-            f"{file}: unknown key(s) {', '.join(unknown)} in [{table}]; "
-            f"known keys: {', '.join(sorted(known))}."
-        )
+        advice = "".join(_key_hint(key, known, table) for key in unknown)
+        raise SettingsError(f"{file}: unknown key(s) {', '.join(unknown)} in [{table}]{advice}; "
+                            f"known keys: {', '.join(sorted(known))}.")
     hints = typing.get_type_hints(cls)
+    converted: dict[str, Any] = {}
     for key, value in values.items():
         _check_value(value, hints[key], file=file, where=f"[{table}] {key}", key=key)
-    return cls(**values)
+        converted[key] = tuple(value) if typing.get_origin(hints[key]) is tuple else value
+    try:
+        return cls(**converted)
+    except (TypeError, ValueError) as exc:
+        raise SettingsError(f"{file}: [{table}]: {exc}") from None
+
+
+def _key_hint(key: str, known: list[str], table: str) -> str:
+    owners = [t for t, cls in _TABLES.items() if t != table and key in {f.name for f in fields(cls)}]
+    if owners:
+        return f" ({key} belongs in {' or '.join(f'[{t}]' for t in owners)})"
+    return _did_you_mean(key, known)
 
 
 def _check_value(value: Any, expected: Any, *, file: str, where: str, key: str) -> None:
