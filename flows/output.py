@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from ringwatch.warehouse.read import SourceStatus
+from ringwatch.warehouse.read import SourceStatus, StatementResult
 
 
 def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> str:
@@ -24,6 +24,22 @@ def render(columns: Sequence[str], rows: Sequence[Sequence[Any]], fmt: str) -> s
         records = [dict(zip(columns, row, strict=True)) for row in rows]
         return json.dumps(records, default=_json_default, ensure_ascii=False, indent=2) + "\n"
     return _table(columns, rows)
+
+
+def render_results(results: Sequence[StatementResult], fmt: str) -> str:
+    """A query's answers. One statement: exactly as `render`. Several: every result in order,
+    table and CSV each under a line `-- statement k of n: <its first line>`, JSON as one list
+    of {"statement", "sql", "columns", "rows"} objects (rows as records), so that no answer is
+    dropped and none can be mistaken for another."""
+    if len(results) == 1:
+        return render(results[0].columns, results[0].rows, fmt)
+    if fmt == "json":
+        answers = [{"statement": k, "sql": r.sql.strip(), "columns": list(r.columns),
+                    "rows": [dict(zip(r.columns, row, strict=True)) for row in r.rows]}
+                   for k, r in enumerate(results, 1)]
+        return json.dumps(answers, default=_json_default, ensure_ascii=False, indent=2) + "\n"
+    return "\n".join(f"-- statement {k} of {len(results)}: {r.first_line}\n{render(r.columns, r.rows, fmt)}"
+                     for k, r in enumerate(results, 1))
 
 
 def _plain(value: Any) -> Any:

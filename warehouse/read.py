@@ -9,7 +9,7 @@ from typing import Any
 
 import duckdb
 
-from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.scrapers.errors import DatabaseBusy, WarehouseError
 from ringwatch.scrapers.sources import SOURCES
 from ringwatch.warehouse.changes import ChangeSummary, summarize_changes
 from ringwatch.warehouse.clock import utcnow
@@ -21,44 +21,115 @@ from ringwatch.warehouse.staleness import StalenessPolicy, stale_reasons
 def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
     try:
         return connect(db_path, read_only=True)
-    except WarehouseError as exc:
-        if "lock" in str(exc).lower():
-            raise WarehouseError(
-                f"the database {db_path} is being written by another ringwatch process "
-                f"(pid {holder_of(db_path)}); DuckDB lets no one read while a sync writes. "
-                "Try again when it finishes."
-            ) from exc
-        raise
+    except DatabaseBusy as exc:
+        raise WarehouseError(
+            f"the database {db_path} is being written by another ringwatch process "
+            f"(pid {holder_of(db_path)}); DuckDB lets no one read while a sync writes. "
+            "Try again when it finishes."
+        ) from exc
+
+
+QUERY_EXAMPLE = 'ringwatch query "SELECT * FROM agency_counts_by_quarter"'
+
+
+@dataclass(frozen=True, slots=True)
+class StatementResult:
+    """One statement's answer. `sql` is the statement as DuckDB split it from the query; a
+    statement that returns no table (BEGIN, PREPARE) has no columns and no rows."""
+
+    sql: str
+    columns: list[str]
+    rows: list[tuple[Any, ...]]
+
+    @property
+    def first_line(self) -> str:
+        """The statement's first line, to name it in a header or an error."""
+        lines = [line.strip() for line in self.sql.strip().splitlines() if line.strip()]
+        first = lines[0].rstrip(";").rstrip() if lines else ""
+        return first if len(lines) <= 1 else f"{first} ..."
 
 
 def run_query(db_path: Path, sql: str) -> tuple[list[str], list[tuple[Any, ...]]]:
-    """Run `sql` on a read-only connection that reads the warehouse and nothing else: no
-    writes, no COPY ... TO, no reading or attaching other files, no extensions (DuckDB's
+    """One statement's columns and rows, for callers that want one table; a query of several
+    statements is refused before it runs (`run_statements` answers each of them)."""
+    statements = _split(sql)
+    if len(statements) > 1:
+        raise WarehouseError(f"query failed: {len(statements)} statements given where one was expected; "
+                             "give one statement.")
+    [result] = _run(db_path, statements)
+    return result.columns, result.rows
+
+
+def run_statements(db_path: Path, sql: str) -> list[StatementResult]:
+    """Every statement of `sql`, in order, each with its own result.
+
+    DuckDB would run them all and hand back the last result alone, which hides what the
+    others said; so the query is split with DuckDB's own parser and each statement runs on
+    its own. An empty, blank or comment-only query is an error, never a silent nothing.
+    """
+    return _run(db_path, _split(sql))
+
+
+def _split(sql: str) -> list[duckdb.Statement]:
+    try:
+        sql.encode("utf-8")
+    except UnicodeEncodeError as exc:  # bytes the shell passed that are not UTF-8 (surrogate-escaped)
+        raise WarehouseError(f"query failed: the SQL is not valid UTF-8 (at character {exc.start + 1}, after "
+                             f"{sql[max(exc.start - 20, 0):exc.start]!r}); write it in UTF-8.") from exc
+    try:
+        statements = duckdb.extract_statements(sql)
+    except duckdb.Error as exc:
+        raise WarehouseError(f"query failed: {_full(exc)}") from exc
+    if not statements:
+        given = (f"the query {sql.strip()[:40]!r} holds no statement, only comments (-- or /* */) or ';'"
+                 if sql.strip() else "the query is blank")
+        raise WarehouseError(f"no SQL given: {given}. Give one or more statements, for example: {QUERY_EXAMPLE}")
+    return list(statements)
+
+
+def _run(db_path: Path, statements: list[duckdb.Statement]) -> list[StatementResult]:
+    """Run the statements on a read-only connection that reads the warehouse and nothing else:
+    no writes, no COPY ... TO, no reading or attaching other files, no extensions (DuckDB's
     enable_external_access, then lock_configuration so the query cannot turn it back on)."""
     con = open_read_only(db_path)
-    con.execute("SET enable_external_access = false")
-    con.execute("SET lock_configuration = true")
     try:
-        cursor = con.execute(sql)
-        if cursor.description is None:
-            return [], []
-        columns = [d[0] for d in cursor.description]
-        return columns, cursor.fetchall()
-    except duckdb.Error as exc:
-        text = str(exc)
-        if isinstance(exc, duckdb.PermissionException) or "configuration option" in text:
-            raise WarehouseError(
-                "ringwatch query reads the warehouse and nothing else (no files, COPY, ATTACH, INSTALL or "
-                f"LOAD): {text.splitlines()[0].rstrip('.')}. To take the data elsewhere, use "
-                "'ringwatch export --out DIR'."
-            ) from exc
-        if "read-only" in text or "read only" in text:
-            raise WarehouseError(
-                f"ringwatch query is read-only and cannot change {db_path}: {text.splitlines()[0]}"
-            ) from exc
-        raise WarehouseError(f"query failed: {text.splitlines()[0]}") from exc
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")
+        results = []
+        for k, statement in enumerate(statements, 1):
+            result = StatementResult(statement.query, [], [])
+            where = f"statement {k} of {len(statements)} ({result.first_line}): " if len(statements) > 1 else ""
+            try:
+                cursor = con.execute(statement)
+                # No cursor (some DuckDB versions for an empty statement) or no table: nothing to show.
+                if cursor is not None and cursor.description is not None:
+                    result = StatementResult(statement.query, [d[0] for d in cursor.description], cursor.fetchall())
+            except duckdb.Error as exc:
+                raise _query_error(exc, db_path, where) from exc
+            results.append(result)
+        return results
     finally:
         con.close()
+
+
+def _query_error(exc: duckdb.Error, db_path: Path, where: str) -> WarehouseError:
+    text = _full(exc)
+    if isinstance(exc, duckdb.PermissionException) or "configuration option" in text:
+        return WarehouseError(
+            "ringwatch query reads the warehouse and nothing else (no files, COPY, ATTACH, INSTALL or "
+            f"LOAD): {where}{text.splitlines()[0].rstrip('.')}. To take the data elsewhere, use "
+            "'ringwatch export --out DIR'."
+        )
+    if "read-only" in text or "read only" in text:
+        return WarehouseError(
+            f"ringwatch query is read-only and cannot change {db_path}: {where}{text.splitlines()[0]}")
+    return WarehouseError(f"query failed: {where}{text}")
+
+
+def _full(exc: duckdb.Error) -> str:
+    """DuckDB's whole message: its hints ("Did you mean ...?") and the LINE 1 caret are on the
+    lines after the first."""
+    return str(exc).strip()
 
 
 @dataclass(frozen=True, slots=True)
