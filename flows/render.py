@@ -15,8 +15,15 @@ def cell(value: object) -> str:
 
 
 def changes_markdown(summary: ChangeSummary, *, limit: int = 50) -> str:
+    if summary.reports_only:  # a transparency load alone: what it changed, no map quarter
+        return ("# What changed in the transparency reports\n\n"
+                f"- New transparency periods: {', '.join(summary.new_periods) or 'none'}\n"
+                f"- Restated transparency periods: {', '.join(summary.restated_periods) or 'none'}\n")
     if summary.quarter is None:
-        return "# What changed\n\nNo agency-map snapshot is held yet: run `ringwatch sync`.\n"
+        # Also shown after a sync that failed: never send the user back to the command that just failed.
+        return ("# What changed\n\nNo agency-map snapshot is held yet. With a network, `ringwatch sync` "
+                "takes one; without one, load a saved map with `ringwatch sync --from-file PAGE.kml` or an "
+                "EFF Atlas of Surveillance export with `ringwatch import-atlas EXPORT.csv`.\n")
     lines = [f"# What changed in {summary.quarter}", ""]
     if summary.agencies is None:
         lines.append(f"- No agency-map snapshot is held for {summary.quarter}.")

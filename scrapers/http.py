@@ -5,13 +5,19 @@ once per host); one request at a time per host with a delay between them; an ide
 User-Agent; timeouts on connect, on each read and on the whole body; a cap on body size;
 retries with exponential backoff on connection errors, 429 and 5xx, honouring Retry-After;
 redirects followed by hand so that each hop meets the same checks.
+
+A host that cannot be reached at all is told apart (NetworkUnreachable): a name that does not
+resolve is tried twice at most (a machine without DNS will not get it in the next minute), a
+refused connection gets its usual retries and is called unreachable when every try was refused.
 """
 
 from __future__ import annotations
 
 import email.utils
+import errno
 import logging
 import re
+import socket
 import threading
 import time
 from collections.abc import Callable
@@ -22,7 +28,7 @@ from urllib.parse import urljoin, urlsplit
 import requests
 
 from ringwatch.scrapers import __version__
-from ringwatch.scrapers.errors import FetchError, RobotsDisallowed
+from ringwatch.scrapers.errors import FetchError, NetworkUnreachable, RobotsDisallowed
 from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.robots import MAX_ROBOTS_BYTES, RobotsPolicy, parse_robots
 
@@ -32,6 +38,15 @@ ALLOWED_SCHEMES = ("http", "https")
 USER_AGENT_TOKEN = "ringwatch"
 # Small reads: when a connection breaks, what arrived in whole chunks is kept as evidence.
 _CHUNK = 4 * 1024
+# A failed name lookup; urllib3 1.26 has no NameResolutionError (its NewConnectionError then
+# comes from the socket.gaierror alone).
+_NO_NAME: tuple[type[BaseException], ...] = (socket.gaierror,)
+try:
+    from urllib3.exceptions import NameResolutionError
+
+    _NO_NAME += (NameResolutionError,)
+except ImportError:  # pragma: no cover
+    pass
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +204,8 @@ class PoliteClient:
                 capture, location = self._get_with_retries(
                     current, source=source, headers={}, body_cap=MAX_ROBOTS_BYTES
                 )
+            except NetworkUnreachable:
+                raise  # the host was never reached: there is no robots.txt answer to speak of
             except FetchError as exc:
                 if exc.status is not None and 400 <= exc.status < 500 and exc.status != 429:
                     return RobotsPolicy.allow_all()
@@ -217,26 +234,41 @@ class PoliteClient:
         body_cap: int | None = None,
     ) -> tuple[Capture, str | None]:
         attempts = self.settings.max_retries + 1
+        unreachable = 0  # tries that never reached the host (no name, or refused)
+        no_name = 0  # of which the name did not resolve
         for attempt in range(1, attempts + 1):
             self._check_patience(url, source=source)
             try:
                 return self._get_once(url, source=source, headers=headers, body_cap=body_cap)
             except FetchError as exc:
+                kind = unreachable_kind(exc)
+                unreachable += kind is not None
+                no_name += kind == "dns"
+                every_try = kind is not None and unreachable == attempt  # never reached the host
+                if no_name >= 2 or (kind == "dns" and attempt == attempts):
+                    raise _unreachable(f"{exc} Gave up after try {attempt} of {attempts}: a host name that "
+                                       "does not resolve is tried twice at most.", exc, kind="dns") from exc
                 if not exc.transient or attempt == attempts:
+                    if every_try and kind is not None:
+                        raise _unreachable(f"{exc} All {attempt} tries were refused.", exc, kind=kind) from exc
                     raise
                 wait = self._backoff(attempt, exc)
                 left = self.deadline - self._clock()
                 if wait > left:
                     asked = (" (the server's Retry-After)"
                              if exc.retry_after is not None and wait >= exc.retry_after else "")
-                    raise FetchError(
+                    message = (
                         f"{exc} Gave up after try {attempt} of {attempts}: the next try would come in "
                         f"{wait:.0f} s{asked}, after the {self.settings.patience_seconds:.0f} s this command "
                         "waits on the network ([http] patience_seconds, or [flow] patience_seconds for "
-                        "scheduled runs). Run it again later.",
-                        url=exc.url, status=exc.status, transient=True, partial=exc.partial,
-                    ) from exc
-                line = f"{exc} Next try in {wait:.0f} s (try {attempt + 1} of {attempts})."
+                        "scheduled runs). Run it again later."
+                    )
+                    if every_try and kind is not None:
+                        raise _unreachable(message, exc, kind=kind) from exc
+                    raise FetchError(message, url=exc.url, status=exc.status, transient=True,
+                                     partial=exc.partial) from exc
+                last = attempt + 1 if kind == "dns" else attempts
+                line = f"{exc} Next try in {wait:.0f} s (try {attempt + 1} of {last})."
                 log.warning("%s", line)
                 if self._on_retry is not None:
                     self._on_retry(line)
@@ -441,15 +473,46 @@ class PoliteClient:
 def _reason(exc: requests.RequestException) -> str:
     """The root of a connection error in a few words ("Connection refused"), not urllib3's
     nested repr."""
-    import re
-
-    text = str(exc)
-    errno: list[str] = re.findall(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
-    if errno:
-        return str(errno[-1]).strip()
-    if "NameResolution" in text or "Name or service not known" in text:
+    if unreachable_kind(exc) == "dns":
         return "the host name does not resolve"
+    text = str(exc)
+    found: list[str] = re.findall(r"\[Errno -?\d+\] ([^'\")\]]+)", text)
+    if found:
+        return str(found[-1]).strip()
     return exc.__class__.__name__
+
+
+def unreachable_kind(exc: BaseException) -> str | None:
+    """"dns" when the chain of causes holds a failed name lookup, "refused" when it holds a
+    refused connection, else None.
+
+    Read from the exception types, not their text: requests wraps urllib3's MaxRetryError,
+    whose `reason` is a NameResolutionError (from a socket.gaierror) or a NewConnectionError
+    (from a ConnectionRefusedError); the links are `args`, `reason`, `__cause__` and
+    `__context__`, walked without recursion and each once.
+    """
+    found: str | None = None
+    seen: set[int] = set()
+    stack: list[BaseException] = [exc]
+    while stack:
+        current = stack.pop()
+        if id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, _NO_NAME):
+            return "dns"
+        if isinstance(current, ConnectionRefusedError) or (
+                isinstance(current, OSError) and current.errno == errno.ECONNREFUSED):
+            found = "refused"
+        links = [current.__cause__, current.__context__, getattr(current, "reason", None), *current.args]
+        stack.extend(link for link in links if isinstance(link, BaseException))
+    return found
+
+
+def _unreachable(message: str, exc: FetchError, *, kind: str) -> NetworkUnreachable:
+    parts = urlsplit(exc.url)
+    host = (parts.hostname or parts.netloc) if kind == "dns" else parts.netloc
+    return NetworkUnreachable(message, url=exc.url, host=host, kind=kind, partial=exc.partial)
 
 
 def ascii_int(value: str | None) -> int | None:
