@@ -40,6 +40,8 @@ KML_NAMESPACES = (
 # A KMZ is a zip: what one may inflate to, by default the HTTP body cap ([http]
 # max_inflated_bytes overrides it). The KML is streamed into the parser, never held whole.
 MAX_KML_BYTES = 50_000_000
+# How deep libxml2 lets elements nest without huge_tree (an export nests under ten deep).
+MAX_KML_DEPTH = 256
 
 _ACTIVE_DATE = "active date"
 _PROFILE = "agency profile"
@@ -136,6 +138,13 @@ def _read_stream(stream: io.BufferedReader[Any], *, url: str, links_only: bool) 
                 layers.pop(element, None)
                 _discard(element)
     except etree.XMLSyntaxError as exc:
+        if "excessive depth in document" in str(exc).lower():  # libxml2 ends there, without huge_tree
+            raise ParseError(
+                f"{SOURCE}: {url} nests its elements more than {MAX_KML_DEPTH} deep, so it was not read: a Google "
+                "My Maps KML export nests under ten deep. Check that the file or download is the map's KML "
+                "export; if it is, please report it.",
+                url=url, expected=f"KML nested at most {MAX_KML_DEPTH} deep", snippet=snippet_of(kml),
+            ) from exc
         raise ParseError(
             f"{SOURCE}: {url} is not well-formed XML ({exc}); expected a KML export. "
             "The download may be truncated or the page may have changed.",

@@ -18,6 +18,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 from bs4 import BeautifulSoup, Tag
 
 from ringwatch.scrapers.errors import ParseError, snippet_of
+from ringwatch.scrapers.html_tree import parse_html
 from ringwatch.scrapers.records import Capture, QualityWarning, ReportPage, RequestFigure
 from ringwatch.scrapers.sources import Source
 from ringwatch.scrapers.transparency_layout import Frame, PageReader
@@ -44,7 +45,7 @@ _NOISE = ("script", "style", "noscript", "nav", "footer", "aside", "form", "ifra
 def find_report_links(html: bytes, *, base_url: str) -> list[str]:
     """Links on an index page whose text or address speaks of law-enforcement requests or
     transparency, as absolute http(s) URLs without fragments, in page order."""
-    soup = BeautifulSoup(html, "lxml")
+    soup = parse_html(html, source=SOURCE, url=base_url, expected="a page of links to transparency reports")
     links: list[str] = []
     for anchor in soup.find_all("a", href=True):
         href = str(anchor["href"])
@@ -100,12 +101,12 @@ def parse_report_page(html: bytes, *, source_url: str) -> ReportPage:
     (scrapers/transparency_layout.py).
 
     Raises ParseError when the page holds no figures at all, or figures without any
-    period we can tell.
+    period we can tell, or nests deeper than any real page (scrapers/html_tree.py).
     """
     if not html.strip():
         raise ParseError(f"{SOURCE}: {source_url} returned an empty page; expected a report.",
                          url=source_url, expected="an HTML report page")
-    soup = BeautifulSoup(html, "lxml")
+    soup = parse_html(html, source=SOURCE, url=source_url, expected="a Ring law-enforcement requests report")
     for noise in soup.find_all(_NOISE):
         noise.decompose()
     main = soup.find("article") or soup.find("main") or soup.body or soup

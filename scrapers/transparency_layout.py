@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
+from typing import TypeAlias
 
 from bs4 import Tag
 from bs4.element import NavigableString
@@ -62,6 +63,9 @@ _FOOTNOTE_START = re.compile(r"^\s*(?:[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+|\[
 _SUPERSCRIPTS = str.maketrans("", "", "¹²³⁴⁵⁶⁷⁸⁹⁰")
 _GROUP_SPACE = re.compile(r"(?<=\d)[\u00a0\u202f\u2009\u2007](?=\d{3}(?!\d))")
 _SPACE = re.compile(r"\s+")
+# A step of the walk: a generator that yields the steps for the structure nested in what it
+# reads; PageReader.walk runs them from a list, so nesting never deepens Python's stack.
+_Steps: TypeAlias = Iterator["_Steps"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +151,18 @@ class PageReader:
     # -- walking ---------------------------------------------------------------------------
 
     def walk(self, node: Tag, enclosing: tuple[Frame, ...] = ()) -> None:
+        """Read `node` in document order. The nested structure is walked from an explicit stack of
+        steps (each resumes after the steps it yielded), not by recursion: a deeply nested page
+        must end in figures or a ParseError, never in RecursionError."""
+        stack: list[_Steps] = [self._walk(node, enclosing)]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                stack.pop()
+            else:
+                stack.append(step)
+
+    def _walk(self, node: Tag, enclosing: tuple[Frame, ...]) -> _Steps:
         for child in node.children:
             if isinstance(child, NavigableString):
                 text = clean(str(child))
@@ -155,9 +171,9 @@ class PageReader:
                 continue
             if not isinstance(child, Tag) or is_footnote(child):
                 continue
-            self.element(child, enclosing)
+            yield self._element(child, enclosing)
 
-    def element(self, tag: Tag, enclosing: tuple[Frame, ...]) -> None:
+    def _element(self, tag: Tag, enclosing: tuple[Frame, ...]) -> _Steps:
         name = tag.name
         if name in _HEADINGS:
             self.heading(_HEADINGS[name], text_of(tag))
@@ -167,29 +183,29 @@ class PageReader:
             mark = len(self.outline)
             for child in tag.children:
                 if isinstance(child, Tag) and child is not summary and not is_footnote(child):
-                    self.element(child, (*enclosing, frame))
+                    yield self._element(child, (*enclosing, frame))
             del self.outline[mark:]
         elif name == "table":
             self.table(tag, enclosing)
         elif name == "dl":
-            self.definition_list(tag, enclosing)
+            yield self._definition_list(tag, enclosing)
         elif name in ("ul", "ol"):
             for item in tag.find_all("li", recursive=False):
                 if not is_footnote(item):
-                    self.item(item, enclosing)
+                    yield self._item(item, enclosing)
         elif name == "li":
-            self.item(tag, enclosing)
+            yield self._item(tag, enclosing)
         elif is_pseudo_heading(tag):
             self.heading(_PSEUDO_HEADING, text_of(tag))
         elif has_blocks(tag):
             mark = len(self.outline)
-            self.walk(tag, enclosing)
+            yield self._walk(tag, enclosing)
             if name in _SECTIONING:
                 del self.outline[mark:]
         else:
             self.prose_element(tag, enclosing)
 
-    def item(self, item: Tag, enclosing: tuple[Frame, ...]) -> None:
+    def _item(self, item: Tag, enclosing: tuple[Frame, ...]) -> _Steps:
         """A list item: its lead words frame its own sentences and any list nested in it."""
         own = clean(" ".join(_own_text(item)))
         lead = lead_of(item, own)
@@ -198,9 +214,9 @@ class PageReader:
             self.prose(own, inner if lead else enclosing, lead=lead)
         for child in item.children:
             if isinstance(child, Tag) and child.name in _BLOCKS and not is_footnote(child):
-                self.element(child, inner)
+                yield self._element(child, inner)
 
-    def definition_list(self, dl: Tag, enclosing: tuple[Frame, ...]) -> None:
+    def _definition_list(self, dl: Tag, enclosing: tuple[Frame, ...]) -> _Steps:
         term: Frame | None = None
         for child in dl.find_all(["dt", "dd"]):
             if child.find_parent("dl") is not dl:
@@ -209,7 +225,7 @@ class PageReader:
                 term = frame_of(text_of(child))
             elif term is not None:
                 if has_blocks(child):
-                    self.walk(child, (*enclosing, term))
+                    yield self._walk(child, (*enclosing, term))
                 else:
                     self.prose(text_of(child), (*enclosing, term))
             else:
@@ -323,8 +339,10 @@ class PageReader:
         if isinstance(caption, Tag):
             enclosing = (*enclosing, frame_of(text_of(caption)))
         ctx = self.context(enclosing)
+        # A row's own cells: those of a table nested in a cell are read in their own rows, once
+        # (read again for every row around them, nested tables would cost the square of their depth).
         rows = [[(text_of(cell), cell.name == "th") for cell in tr.find_all(["th", "td"])
-                 if not is_footnote(cell)] for tr in table.find_all("tr")]
+                 if cell.find_parent("tr") is tr and not is_footnote(cell)] for tr in table.find_all("tr")]
         rows = [r for r in rows if any(text for text, _ in r)]
         if not rows:
             return
@@ -485,9 +503,23 @@ def is_pseudo_heading(tag: Tag) -> bool:
     """A paragraph that is only a short bold label acts as a heading ("<p><b>Subpoenas</b></p>")."""
     if tag.name not in ("p", "div"):
         return False
+    lead = bold_lead(tag)  # first: it is cheap, and most blocks have none
+    if not lead or _longer_than(tag, 80):
+        return False
     text = text_of(tag)
-    lead = bold_lead(tag)
-    return bool(lead) and lead == text.strip(" :.—–-") and len(text) <= 80
+    return lead == text.strip(" :.—–-") and len(text) <= 80
+
+
+def _longer_than(element: Tag, limit: int) -> bool:
+    """Whether text_of(element) is surely longer than `limit`, reading only as much of it as that
+    takes: the blocks around a large one are asked too, and must not each read it whole."""
+    visible = 0
+    for piece in element.descendants:
+        if isinstance(piece, NavigableString) and not _inside_marker(piece, element):
+            visible += sum(map(len, str(piece).translate(_SUPERSCRIPTS).split()))
+            if visible > limit:
+                return True
+    return False
 
 
 def is_footnote(tag: Tag) -> bool:

@@ -68,10 +68,18 @@ def parse_cdx(data: bytes, *, url: str) -> list[ArchivedCapture]:
         raise ParseError(f"wayback: the CDX answer from {url} is not JSON ({exc}); the archive may be "
                          "down or rate limiting. Try again later.", url=url, expected="CDX JSON",
                          snippet=snippet_of(data)) from exc
+    except RecursionError:
+        # Python's JSON reader goes one call deeper per level of nesting; a CDX answer is two deep.
+        raise ParseError(f"wayback: the CDX answer from {url} is nested too deep to read; a CDX answer "
+                         "is a list of rows of text, two deep. The archive may have answered with something "
+                         "else: try again later, and if it persists, please report it.", url=url,
+                         expected="a JSON list of lists", snippet=snippet_of(data)) from None
     if rows == []:
         return []
-    if not (isinstance(rows, list) and all(isinstance(r, list) for r in rows)):
-        raise ParseError(f"wayback: the CDX answer from {url} is not a list of rows.", url=url,
+    # Every value a scalar: a nested one would be turned into text below, by a recursive repr.
+    if not (isinstance(rows, list) and all(isinstance(r, list) and not any(isinstance(v, list | dict) for v in r)
+                                           for r in rows)):
+        raise ParseError(f"wayback: the CDX answer from {url} is not a list of rows of values.", url=url,
                          expected="a JSON list of lists", snippet=snippet_of(data))
     header = [str(h) for h in rows[0]]
     missing = [f for f in ("timestamp", "original", "statuscode", "digest") if f not in header]
