@@ -1,17 +1,19 @@
 """`ringwatch export`: every table and view to Parquet or CSV files, with a manifest.
 
 The export is how the data leaves ringwatch (`ringwatch query` reads the warehouse and
-nothing else). It reads the database read-only, writes with DuckDB's own COPY into a
-temporary folder beside the target, and renames it into place, so a reader of the target
-folder sees the old export or the new one, never half of one.
+nothing else). It reads the database read-only and writes with DuckDB's own COPY. It
+writes only into a new or empty folder, or one whose manifest.json shows an earlier
+ringwatch export; there it replaces the files that manifest lists, each written under a
+hidden name in the folder and renamed over the old one, and leaves every other file alone.
+The manifest is renamed into place last, so it always describes files that are there.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,9 +22,19 @@ import duckdb
 from ringwatch.scrapers import __version__
 from ringwatch.scrapers.errors import WarehouseError
 from ringwatch.warehouse.clock import utcnow
+from ringwatch.warehouse.output_guard import (
+    is_replaceable_file,
+    partial_path,
+    plan_folder,
+    refuse_warehouse_paths,
+    write_atomically,
+)
 from ringwatch.warehouse.read import open_read_only
 
 FORMATS = ("parquet", "csv")
+MANIFEST = "manifest.json"
+GENERATOR = "ringwatch export"  # manifest.json's "generator": how a later export knows the folder
+_MANIFEST_LIMIT = 16 * 1024 * 1024  # ours are tens of KiB; a bigger manifest.json is someone else's
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,34 +50,41 @@ class ExportResult:
     folder: Path
     files: tuple[ExportedFile, ...]
     manifest: Path
+    removed: tuple[str, ...] = ()  # files of the earlier export this one no longer writes
 
 
 def export_warehouse(db_path: Path, out: Path, *, fmt: str = "parquet") -> ExportResult:
     if fmt not in FORMATS:
         raise WarehouseError(f"unknown export format {fmt!r}; choose {' or '.join(FORMATS)}.")
-    out = out.resolve()
-    if out.exists() and not out.is_dir():
-        raise WarehouseError(f"{out} exists and is not a folder; choose another --out.")
+    refuse_warehouse_paths(out, db_path, writing="the export", option="--out")
+    plan = plan_folder(out, earlier_output=earlier_export, writing="the export", option="--out",
+                       sign=f"{MANIFEST} of an earlier ringwatch export", holding="an earlier export",
+                       why_ours=f"the earlier export's {MANIFEST} does not list it")
+    out = plan.folder
     con = open_read_only(db_path)
-    staging = out.with_name(f".{out.name}.partial-{os.getpid()}")
-    shutil.rmtree(staging, ignore_errors=True)
-    staging.mkdir(parents=True)
+    partials: list[tuple[Path, Path]] = []  # (written under a hidden name, its place)
     try:
         relations = _relations(con)
+        plan.check_targets([f"{name}.{fmt}" for name, _, _ in relations] + [MANIFEST])
+        if plan.create:
+            out.mkdir(parents=True, exist_ok=True)
         files = []
         entries = []
         for name, kind, comment in relations:
-            path = staging / f"{name}.{fmt}"
+            final = out / f"{name}.{fmt}"
+            path = partial_path(final)
+            partials.append((path, final))
             con.execute(_copy_statement(name, path, fmt)).fetchall()
             count = con.execute(_count_statement(name)).fetchone()
             rows = int(count[0]) if count else 0
-            files.append(ExportedFile(name, kind, out / path.name, rows))
+            files.append(ExportedFile(name, kind, final, rows))
             entries.append({
-                "name": name, "kind": kind, "file": path.name, "format": fmt, "rows": rows,
+                "name": name, "kind": kind, "file": final.name, "format": fmt, "rows": rows,
                 "comment": comment, "sha256": _sha256(path),
                 "columns": [{"name": c, "type": t, "comment": k} for c, t, k in _columns(con, name)],
             })
         manifest = {
+            "generator": GENERATOR,
             "ringwatch_version": __version__,
             "schema_version": _schema_version(con),
             "exported_at": utcnow().isoformat(timespec="seconds") + "Z",
@@ -74,15 +93,54 @@ def export_warehouse(db_path: Path, out: Path, *, fmt: str = "parquet") -> Expor
                 "SELECT quarter FROM snapshots WHERE source = 'agency_map' ORDER BY quarter").fetchall()],
             "files": entries,
         }
-        (staging / "manifest.json").write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n",
-                                               encoding="utf-8")
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
+        for path, final in partials:
+            os.replace(path, final)
+        removed = plan.stale([f.path.name for f in files] + [MANIFEST])
+        for name in removed:
+            (out / name).unlink(missing_ok=True)
+        write_atomically(out / MANIFEST, (json.dumps(manifest, indent=2, ensure_ascii=False) + "\n").encode("utf-8"))
+    except (OSError, duckdb.IOException) as exc:
+        raise WarehouseError(f"cannot write the export to {getattr(exc, 'filename', None) or out}: "
+                             f"{getattr(exc, 'strerror', None) or exc}; choose another --out.") from exc
     finally:
         con.close()
-    _swap_into_place(staging, out)
-    return ExportResult(out, tuple(files), out / "manifest.json")
+        for path, _ in partials:
+            path.unlink(missing_ok=True)
+        if plan.create:
+            _remove_if_empty(out)
+    return ExportResult(out, tuple(files), out / MANIFEST, tuple(removed))
+
+
+def earlier_export(folder: Path, present: frozenset[str]) -> frozenset[str] | None:
+    """The files an earlier export wrote in `folder` (its manifest and what it lists), or None.
+
+    Manifests written before the "generator" key are known by their ringwatch_version and
+    schema_version. Only plain file names count: a manifest cannot send a later export
+    outside its folder.
+    """
+    if MANIFEST not in present or not (folder / MANIFEST).is_file():
+        return None
+    try:
+        if (folder / MANIFEST).stat().st_size > _MANIFEST_LIMIT:
+            return None
+        manifest = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError):
+        return None
+    if not isinstance(manifest, dict) or not isinstance(manifest.get("files"), list):
+        return None
+    if manifest.get("generator") != GENERATOR and not {"ringwatch_version", "schema_version"} <= manifest.keys():
+        return None
+    listed = {e["file"] for e in manifest["files"] if isinstance(e, dict) and isinstance(e.get("file"), str)}
+    return frozenset(
+        n for n in listed
+        if n in present and n == Path(n).name and n not in (".", "..", MANIFEST) and is_replaceable_file(folder / n)
+    ) | {MANIFEST}
+
+
+def _remove_if_empty(folder: Path) -> None:
+    """A folder this export created and then failed to fill goes again; one with files stays."""
+    with contextlib.suppress(OSError):
+        folder.rmdir()
 
 
 def _relations(con: duckdb.DuckDBPyConnection) -> list[tuple[str, str, str | None]]:
@@ -135,13 +193,3 @@ def _sha256(path: Path) -> str:
             digest.update(block)
     return digest.hexdigest()
 
-
-def _swap_into_place(staging: Path, out: Path) -> None:
-    """Rename the finished folder into place; an earlier export there is replaced whole."""
-    if not out.exists():
-        staging.rename(out)
-        return
-    old = out.with_name(f".{out.name}.old-{os.getpid()}")
-    out.rename(old)
-    staging.rename(out)
-    shutil.rmtree(old, ignore_errors=True)

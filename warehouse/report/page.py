@@ -15,6 +15,9 @@ from ringwatch.warehouse.read import SourceStatus
 from ringwatch.warehouse.report.charts import Chart, Table
 from ringwatch.warehouse.report.data import ReportData
 
+# In every page's head: how a later `ringwatch report` knows a file at --out as its own.
+GENERATOR_META = '<meta name="generator" content="ringwatch report">'
+
 _STYLE = """
 body { font-family: "DejaVu Sans", "Helvetica Neue", Arial, sans-serif; color: #1a1a1a; margin: 0 auto;
        max-width: 1000px; padding: 1.5rem; line-height: 1.45; background: #ffffff; }
@@ -41,6 +44,7 @@ def render_page(data: ReportData, charts: Sequence[Chart], *, png_names: Sequenc
         "<!doctype html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        GENERATOR_META,
         f"<title>ringwatch report: Ring and the police{' to ' + latest if latest else ''}</title>",
         f"<style>{_STYLE}</style></head><body>",
         "<header><h1>Ring and the police: the Neighbors network and legal demands over time</h1>",
