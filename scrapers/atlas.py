@@ -40,8 +40,11 @@ def parse_atlas_csv(data: bytes, *, source_url: str) -> list[Agency]:
     and decides the agency type when it names one. Rows with other technologies are skipped.
     """
     text = _decode(data, url=source_url)
-    reader = csv.DictReader(io.StringIO(text))
-    header = [h.strip() for h in (reader.fieldnames or [])]
+    # csv.reader rather than DictReader: its line_num after each row is the row's last file
+    # line, so a row starts one line after the previous row ended, even when a quoted field
+    # holds line breaks or blank lines come between rows.
+    reader = csv.reader(io.StringIO(text, newline=""))
+    header = [h.strip() for h in next(reader, [])]
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ParseError(
@@ -50,8 +53,10 @@ def parse_atlas_csv(data: bytes, *, source_url: str) -> list[Agency]:
             url=source_url, expected="Atlas of Surveillance CSV columns",
         )
     agencies: list[Agency] = []
-    for line_number, raw in enumerate(reader, start=2):
-        row = {(k or "").strip(): (v or "") for k, v in raw.items()}
+    ended = reader.line_num
+    for values in reader:
+        line_number, ended = ended + 1, reader.line_num
+        row = dict(zip(header, values, strict=False))
         if row.get("Technology", "").strip().lower() != RING_TECHNOLOGY:
             continue
         agencies.append(_agency(row, position=len(agencies), line=line_number, url=source_url))
@@ -104,4 +109,5 @@ def _agency(row: dict[str, str], *, position: int, line: int, url: str) -> Agenc
         profile_url=None,
         data_fields=tuple((k, clean_text(row[k])) for k in _KEPT_COLUMNS if clean_text(row.get(k))),
         position=position,
+        line=line,
     )

@@ -43,7 +43,9 @@ class Agency:
 
     `position` is the placemark's 0-based order in the document, so that duplicate
     handling can be deterministic and error messages can point at the placemark.
-    `data_fields` keeps every Data field we do not know by name, as written.
+    `data_fields` keeps every Data field we do not know by name, as written. `line` is set
+    for a row of a CSV file (an Atlas export): the file line it starts on, header = line 1,
+    so that messages point at the line a person sees in an editor; None for a placemark.
     """
 
     agency_id: str
@@ -60,6 +62,7 @@ class Agency:
     profile_url: str | None
     data_fields: tuple[tuple[str, str], ...] = ()
     position: int = 0
+    line: int | None = None
 
     @property
     def metrics(self) -> tuple[tuple[str, float], ...]:

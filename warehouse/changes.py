@@ -5,11 +5,14 @@ Read from the database only, so `ringwatch changes` and the artifacts of a sync 
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from pathlib import Path
 
 import duckdb
 
+from ringwatch.warehouse.db import connect
 from ringwatch.warehouse.quarters import quarter_for
 
 _COUNTS = "SELECT agencies, joined, \"left\", compared_with FROM agency_counts_by_quarter WHERE quarter = ?"
@@ -23,10 +26,11 @@ WHERE quarter = $quarter AND state IS NOT NULL
 ORDER BY state
 """
 _OBSERVATIONS = """
-SELECT period_label, period_start, period_end, country, request_type, outcome, value, value_low, value_high,
-       observed_at
-FROM le_request_counts
-ORDER BY observed_at, capture_id
+SELECT f.period_label, f.period_start, f.period_end, f.country, f.request_type, f.outcome, f.value, f.value_low,
+       f.value_high, f.observed_at, c.run_id
+FROM le_request_counts AS f
+LEFT JOIN captures AS c USING (capture_id)
+ORDER BY f.observed_at, f.capture_id
 """
 
 
@@ -52,14 +56,22 @@ class ChangeSummary:
     restated_periods: tuple[str, ...] = ()
     notes: tuple[str, ...] = field(default=())
     identity_review: int = 0  # pairs in agency_identity_review for the quarter
+    # A transparency load's own summary: the periods it added or restated, and no map quarter.
+    reports_only: bool = False
 
 
-def summarize_changes(con: duckdb.DuckDBPyConnection, quarter: str | None = None) -> ChangeSummary:
-    """The changes of `quarter` (default: the latest agency-map quarter held)."""
+def summarize_changes(con: duckdb.DuckDBPyConnection, quarter: str | None = None, *,
+                      report_runs: Collection[int] = ()) -> ChangeSummary:
+    """The changes of `quarter` (default: the latest agency-map quarter held).
+
+    The transparency periods are those first observed (or restated) in the quarter, or, given
+    `report_runs`, those these runs added or restated: a sync tells what it changed, not what
+    a map quarter saw.
+    """
     if quarter is None:
         row = con.execute("SELECT max(quarter) FROM snapshots WHERE source = 'agency_map'").fetchone()
         quarter = row[0] if row else None
-    new, restated = _report_periods(con, quarter)
+    new, restated = _report_periods(con, quarter, report_runs)
     counts = con.execute(_COUNTS, [quarter]).fetchone() if quarter else None
     if counts is None:
         return ChangeSummary(quarter=None if quarter is None else quarter, new_periods=new,
@@ -75,16 +87,38 @@ def summarize_changes(con: duckdb.DuckDBPyConnection, quarter: str | None = None
                          identity_review=int(review[0]) if review else 0)
 
 
-def _report_periods(con: duckdb.DuckDBPyConnection, quarter: str | None) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """Periods first observed in the quarter, and periods whose figures changed in it."""
-    if quarter is None:
+def summarize_report_changes(con: duckdb.DuckDBPyConnection, report_runs: Collection[int]) -> ChangeSummary:
+    """What transparency runs changed, alone: a report load says nothing of any map quarter."""
+    new, restated = _report_periods(con, None, report_runs)
+    return ChangeSummary(quarter=None, new_periods=new, restated_periods=restated, reports_only=True)
+
+
+def read_sync_changes(db_path: Path, *, quarter: str | None, report_runs: Collection[int]) -> ChangeSummary:
+    """What a sync changed, read-only: the map quarter it loaded (else the latest held) with the
+    periods its transparency runs added or restated; the periods alone when no map was loaded."""
+    con = connect(db_path, read_only=True)
+    try:
+        if quarter is None and report_runs:
+            return summarize_report_changes(con, report_runs)
+        return summarize_changes(con, quarter, report_runs=report_runs)
+    finally:
+        con.close()
+
+
+def _report_periods(con: duckdb.DuckDBPyConnection, quarter: str | None,
+                    report_runs: Collection[int] = ()) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Periods first observed in the quarter (or by the runs), and periods whose figures changed
+    in it (or with them)."""
+    if quarter is None and not report_runs:
         return (), ()
+    runs = set(report_runs)
     seen: dict[tuple[date, date], str] = {}
     last: dict[tuple[object, ...], tuple[object, ...]] = {}
     new: list[str] = []
     restated: list[str] = []
-    for label, start, end, country, rtype, outcome, value, low, high, observed in con.execute(_OBSERVATIONS).fetchall():
-        in_quarter = str(quarter_for(_as_datetime(observed))) == quarter
+    for label, start, end, country, rtype, outcome, value, low, high, observed, run_id in con.execute(
+            _OBSERVATIONS).fetchall():
+        in_quarter = run_id in runs if runs else str(quarter_for(_as_datetime(observed))) == quarter
         period = (start, end)
         if period not in seen:
             seen[period] = label

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
+from urllib.parse import unquote, urlsplit
 
 from ringwatch.scrapers.errors import QualityGateError
 from ringwatch.scrapers.records import Agency, QualityWarning, Snapshot
@@ -45,7 +46,7 @@ def validate_agency_snapshot(
             url=url, gate="min_rows",
         )
     _check_required(agencies, source=source, url=url, fields=policy.required_fields)
-    kept, warnings = merge_duplicates(agencies)
+    kept, warnings = merge_duplicates(agencies, url=url)
     if previous_count and not force:
         floor = policy.min_fraction_of_previous * previous_count
         if len(kept) < floor:
@@ -66,22 +67,23 @@ def _check_required(agencies: list[Agency], *, source: str, url: str,
         missing = [a for a in agencies if not getattr(a, field, None)]
         if missing:
             examples = "; ".join(
-                f"#{a.position + 1} {a.name or '(no name)'!r} address={a.address!r}"
+                f"{_where(a)} {a.name or '(no name)'!r} address={a.address!r}"
                 for a in missing[:3]
             )
             raise QualityGateError(
-                f"{source}: {url}: {len(missing)} of {len(agencies)} placemarks have no "
+                f"{source}: {url}: {len(missing)} of {len(agencies)} {_unit(agencies)} have no "
                 f"{field} (e.g. {examples}); nothing was loaded. If the layout changed, fix "
                 "the parser and run 'ringwatch reparse'; the raw capture is kept.",
                 url=url, gate=f"required:{field}",
             )
 
 
-def merge_duplicates(agencies: list[Agency]) -> tuple[list[Agency], list[QualityWarning]]:
-    """Keep one placemark per agency_id, deterministically, and report the others.
+def merge_duplicates(agencies: list[Agency], *, url: str | None = None) -> tuple[list[Agency], list[QualityWarning]]:
+    """Keep one placemark (or CSV row) per agency_id, deterministically, and report the others.
 
     The most complete placemark wins (most fields filled), then the earliest in the
-    document: the same bytes always give the same snapshot.
+    document: the same bytes always give the same snapshot. The warning points where the
+    user can look: placemark numbers in a map, file lines (and the file, `url`) in a CSV.
     """
     groups: dict[str, list[Agency]] = defaultdict(list)
     for agency in agencies:
@@ -92,15 +94,43 @@ def merge_duplicates(agencies: list[Agency]) -> tuple[list[Agency], list[Quality
         best = min(group, key=lambda a: (-_filled(a), a.position))
         kept.append(best)
         if len(group) > 1:
-            others = ", ".join(f"#{a.position + 1}" for a in group if a is not best)
             warnings.append(QualityWarning(
                 kind="duplicate_agency",
                 subject=agency_id,
-                detail=(f"{len(group)} placemarks share the id {agency_id} ({best.name!r}); "
-                        f"kept #{best.position + 1}, dropped {others}."),
+                detail=_duplicate_detail(agency_id, best, group, url),
             ))
     kept.sort(key=lambda a: a.position)
     return kept, warnings
+
+
+def _duplicate_detail(agency_id: str, best: Agency, group: list[Agency], url: str | None) -> str:
+    others = [a for a in group if a is not best]
+    if best.line is None:
+        return (f"{len(group)} placemarks share the id {agency_id} ({best.name!r}); "
+                f"kept #{best.position + 1}, dropped {', '.join(f'#{a.position + 1}' for a in others)}.")
+    lines = _and([str(a.line) for a in group])  # document order: ascending lines
+    of_file = f" of {location_of(url)}" if url else ""
+    return (f"{len(group)} rows share the id {agency_id} ({best.name!r}): the rows at lines {lines}{of_file}; "
+            f"kept line {best.line}, dropped line{'s' if len(others) > 1 else ''} "
+            f"{_and([str(a.line) for a in others])}.")
+
+
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} and {items[-1]}"
+
+
+def _where(agency: Agency) -> str:
+    return f"line {agency.line}" if agency.line is not None else f"#{agency.position + 1}"
+
+
+def _unit(agencies: list[Agency]) -> str:
+    return "rows" if agencies and agencies[0].line is not None else "placemarks"
+
+
+def location_of(url: str) -> str:
+    """A file:// URL as the file's path, as the user would type it; any other URL as it is."""
+    parts = urlsplit(url)
+    return unquote(parts.path) if parts.scheme == "file" else url
 
 
 def _filled(agency: Agency) -> int:

@@ -18,7 +18,7 @@ from ringwatch.flows.jobs.events import Event, EventKind, Progress, ignore
 from ringwatch.flows.jobs.steps import StepRunner, choose_quarter, inline, keep_captures
 from ringwatch.scrapers.agency_map import parse_agency_map
 from ringwatch.scrapers.agency_map_fetch import fetch_agency_map
-from ringwatch.scrapers.errors import ConfigError, RingwatchError
+from ringwatch.scrapers.errors import ConfigError, NetworkUnreachable, RingwatchError
 from ringwatch.scrapers.files import read_capture_file
 from ringwatch.scrapers.http import PoliteClient
 from ringwatch.scrapers.records import Capture
@@ -26,11 +26,10 @@ from ringwatch.scrapers.sources import SOURCES, Origin, Source
 from ringwatch.scrapers.transparency import Candidate, parse_candidates
 from ringwatch.scrapers.transparency_fetch import fetch_reports
 from ringwatch.warehouse.captures import BlobStore, previous_responses
-from ringwatch.warehouse.changes import ChangeSummary
+from ringwatch.warehouse.changes import ChangeSummary, read_sync_changes
 from ringwatch.warehouse.load import load_agency_snapshot, reference_count
 from ringwatch.warehouse.load_transparency import ParsedReport, current_figure_counts, load_reports
 from ringwatch.warehouse.quality import validate_agency_snapshot, validate_reports
-from ringwatch.warehouse.read import read_changes
 from ringwatch.warehouse.runs import RunStatus, finish_run, record_warnings
 
 
@@ -45,6 +44,7 @@ class SourceResult:
     quarter: str | None = None
     rows_loaded: int = 0
     warnings: tuple[str, ...] = ()
+    unreachable: str | None = None  # a failed source's host that never answered ("x did not resolve")
 
     @property
     def failed(self) -> bool:
@@ -99,11 +99,16 @@ def sync(settings: Any, *, source: str = "all", quarter: str | None = None, forc
             results.append(job(settings, quarter=quarter, force=force, from_file=from_file, observed_at=observed_at,
                                scheduled_at=scheduled_at, flow_run_id=flow_run_id, client=client, step=step))
         except RingwatchError as exc:
-            results.append(SourceResult(name, "failed", str(exc)))
+            results.append(SourceResult(name, "failed", str(exc),
+                                        unreachable=exc.what if isinstance(exc, NetworkUnreachable) else None))
     loaded = [r.quarter for r in results if r.source is Source.AGENCY_MAP and not r.failed]
+    report_runs = [r.run_id for r in results
+                   if r.source is Source.TRANSPARENCY and not r.failed and r.run_id is not None]
     try:
-        # Without a new agency-map snapshot, what changed is that of the latest quarter held.
-        changes: ChangeSummary | None = read_changes(settings.db_path, loaded[0] if loaded else None)
+        # What this sync changed: the map quarter it loaded, and the periods its report run
+        # added or restated (alone when no map was loaded); with neither, the latest quarter held.
+        changes: ChangeSummary | None = read_sync_changes(settings.db_path, quarter=loaded[0] if loaded else None,
+                                                          report_runs=report_runs)
     except RingwatchError:
         changes = None  # nothing held yet
     return SyncResult(tuple(results), changes)
