@@ -46,7 +46,12 @@ def sandbox(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sandbox]:
     folder = tmp_path_factory.mktemp("cli-properties")
     dead = f"http://127.0.0.1:{_closed_port()}"
     config = folder / "settings.toml"
+    # A short lock wait: a command that wrongly waits for the writer lock fails the test quickly
+    # instead of hanging it for the default ten minutes.
     config.write_text(f"""
+[warehouse]
+lock_timeout_seconds = 5
+
 [http]
 contact = "tests@example.org"
 delay_seconds = 0.0
@@ -202,3 +207,13 @@ def test_the_report_answers_plainly_too(sandbox: Sandbox) -> None:
 
     drive()
 
+
+
+@pytest.mark.parametrize("command", ["reparse", "sync", "status", "query"])
+def test_a_database_path_that_is_not_a_database_is_a_plain_error_not_a_wait(command: str, sandbox: Sandbox) -> None:
+    """The lock file's path contains "lock": once read as "the database is busy", and a
+    command waited the whole lock timeout for a writer that did not exist."""
+    args = {"sync": ["--from-file", "active_agency_map_2024-01-15.kml"], "query": ["SELECT 1"]}.get(command, [])
+    result = CliRunner().invoke(cli, [command, *args, "--db", f"{sandbox.db}.lock", "--config", str(sandbox.config)])
+    assert result.exit_code == 1, result.output
+    assert "is not a DuckDB database" in result.output

@@ -23,7 +23,7 @@ from pathlib import Path
 import duckdb
 import numpy as np
 
-from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.scrapers.errors import DatabaseBusy, WarehouseError
 from ringwatch.warehouse.lock import WriterLock
 from ringwatch.warehouse.runs import close_interrupted_runs
 
@@ -126,6 +126,15 @@ def connect(db_path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyC
     try:
         con = duckdb.connect(str(db_path), read_only=read_only)
     except duckdb.Error as exc:
+        # DuckDB raises one IOException class for every failure to open; only its own words
+        # (never the path, which may contain "lock") tell a busy file from a broken one.
+        said = str(exc).replace(str(db_path), "")
+        if "Could not set lock on file" in said or "Conflicting lock" in said:
+            raise DatabaseBusy(f"cannot open the database {path}: {exc}") from exc
+        if "not a valid DuckDB database file" in said:
+            raise WarehouseError(
+                f"{path.resolve()} is not a DuckDB database; check --db / RINGWATCH_DB (the database is "
+                "the .duckdb file, not its .lock, .wal or captures folder).") from exc
         raise WarehouseError(f"cannot open the database {path}: {exc}") from exc
     if not read_only:
         migrate(con)
@@ -213,8 +222,8 @@ def _connect_waiting_for_readers(path: str | Path, timeout_seconds: float) -> du
     while True:
         try:
             return connect(path)
-        except WarehouseError as exc:
-            if "lock" not in str(exc).lower() or time.monotonic() >= deadline:
+        except DatabaseBusy:
+            if time.monotonic() >= deadline:
                 raise
             time.sleep(0.2)
 
