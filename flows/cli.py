@@ -355,10 +355,11 @@ def serve(db_path: str | None, config_path: str | None) -> None:
     One run at a time; stopping the process does not pause the schedule. Needs a Prefect
     API (PREFECT_API_URL, e.g. from 'prefect server start') to be useful beyond this process.
     """
-    from ringwatch.flows.serve import serve_forever
     from ringwatch.flows.settings import load_settings
 
-    settings = load_settings(config_path, db_path=db_path)
+    settings = load_settings(config_path, db_path=db_path)  # a bad [schedule] stops here, before Prefect loads
+    from ringwatch.flows.serve import serve_forever
+
     serve_forever(settings, db_path=db_path, config_path=config_path)
 
 
@@ -374,7 +375,8 @@ def _source_of_file(path: str) -> str:
 
 
 def _print_sync(result: Any) -> None:
-    """Each source's line (errors on stderr), its warnings, then what changed."""
+    """Each source's line (errors on stderr), its warnings, once the offline loads if the network
+    looks down, then what changed (not when every source failed: this run changed nothing)."""
     from ringwatch.flows.render import changes_markdown
 
     for outcome in result.results:
@@ -384,7 +386,13 @@ def _print_sync(result: Any) -> None:
         click.echo(outcome.line())
         for warning in outcome.warnings:
             click.echo(f"warning: {warning}", err=True)
-    if result.changes is not None:
+    unreachable = list(dict.fromkeys(r.unreachable for r in result.results if r.failed and r.unreachable))
+    if unreachable:
+        click.echo(f"The network looks unreachable ({'; '.join(unreachable)}). To load data without it: "
+                   "'ringwatch sync --from-file PAGE' for a saved map (.kml/.kmz) or report (.html), or "
+                   "'ringwatch import-atlas EXPORT.csv' for an EFF Atlas of Surveillance export "
+                   "(README: Try it offline).", err=True)
+    if result.changes is not None and not all(r.failed for r in result.results):
         click.echo("")
         click.echo(changes_markdown(result.changes), nl=False)
 
@@ -407,7 +415,8 @@ def changes(quarter: str | None, limit: int, db_path: str | None, config_path: s
     click.echo(changes_markdown(read_changes(settings.db_path, quarter), limit=limit), nl=False)
 
 
-@cli.command()
+# SQL may begin with a `-- comment` line, which click would otherwise take for an unknown option.
+@cli.command(context_settings={"ignore_unknown_options": True})
 @click.argument("sql")
 @click.option("--format", "fmt", type=click.Choice(["table", "csv", "json"]), default="table",
               show_default=True, help="Output format.")
@@ -415,26 +424,39 @@ def changes(quarter: str | None, limit: int, db_path: str | None, config_path: s
 @_config_option
 @_reports_errors
 def query(sql: str, fmt: str, db_path: str | None, config_path: str | None) -> None:
-    """Run one SQL query against the database, read-only.
+    """Run SQL against the database, read-only.
 
     It reads the warehouse and nothing else: no writes, no COPY ... TO, no reading or
     attaching other files, no INSTALL or LOAD. To take the data elsewhere, use
     'ringwatch export'.
 
+    Several statements separated by ';' each show their result, in order, under a line
+    '-- statement k of n: ...' (with --format json: one list of {statement, sql, columns,
+    rows}). An empty or comment-only query is an error. SQL may begin with a '--' comment.
+
     Example: ringwatch query "SELECT * FROM agency_counts_by_quarter"
     """
-    from ringwatch.flows.output import render
+    from ringwatch.flows.output import render_results
     from ringwatch.flows.settings import load_settings
-    from ringwatch.warehouse.read import run_query
+    from ringwatch.warehouse.read import run_statements
 
     settings = load_settings(config_path, db_path=db_path)
-    columns, rows = run_query(settings.db_path, sql)
-    click.echo(render(columns, rows, fmt), nl=False)
+    click.echo(render_results(run_statements(settings.db_path, sql), fmt), nl=False)
+
+
+class OutputPath(click.Path):
+    """click.Path for an output: a NUL byte is bad usage, not the ValueError os.stat raises for it."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            self.fail(f"{value!r} contains a NUL byte, which no file name can; give another path.", param, ctx)
+        return super().convert(value, param, ctx)
 
 
 @cli.command()
-@click.option("--out", type=click.Path(file_okay=False), required=True,
-              help="Folder to write (replaced whole when it holds an earlier export).")
+@click.option("--out", type=OutputPath(file_okay=False), required=True,
+              help="Folder to write: a new or empty folder, or one holding an earlier export (its manifest.json); "
+                   "any other folder, or one holding the database, is refused.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
               help="File format of each table and view.")
 @_db_option
@@ -445,18 +467,26 @@ def export(out: str, fmt: str, db_path: str | None, config_path: str | None) -> 
 
     The manifest gives, per file, its rows, columns (types and comments) and sha256, and the
     schema version, ringwatch version, export time and quarters held. Read-only on the
-    database; written to a temporary folder and renamed into place. Read the files with
-    DuckDB, pandas or Polars, or publish the folder on any static host (README: Export).
+    database. OUT is written only when it is new, empty, or holds an earlier export: then
+    only the files its manifest.json lists and the manifest itself are replaced, each
+    atomically, listed files no longer produced are removed, and other files are left
+    alone. Anything else in the way, or an OUT that is, lies in or holds the database, its
+    .wal, lock file or captures folder, is refused and nothing is written. Read the files
+    with DuckDB, pandas or Polars, or publish the folder on any static host (README: Export).
     """
     from pathlib import Path
 
     from ringwatch.flows.settings import load_settings
     from ringwatch.warehouse.export import export_warehouse
+    from ringwatch.warehouse.output_guard import join_names
 
     settings = load_settings(config_path, db_path=db_path)
     result = export_warehouse(settings.db_path, Path(out), fmt=fmt)
     rows = sum(f.rows for f in result.files)
     click.echo(f"wrote {len(result.files)} files ({rows:,} rows) and {result.manifest.name} to {result.folder}")
+    if result.removed:
+        click.echo(f"removed {len(result.removed)} file(s) of the earlier export that this one no longer writes: "
+                   + join_names(result.removed, limit=5))
 
 
 @cli.command()
@@ -484,10 +514,12 @@ def status(check: bool, db_path: str | None, config_path: str | None) -> None:
 
 
 @cli.command()
-@click.option("--out", type=click.Path(dir_okay=False, writable=True), default="report.html", show_default=True,
-              help="The HTML file to write (replaced whole).")
-@click.option("--png-dir", type=click.Path(file_okay=False), default=None,
-              help="Folder for one PNG per chart [default: <out>-charts/ beside the HTML, e.g. report-charts/].")
+@click.option("--out", type=OutputPath(dir_okay=False, writable=True), default="report.html", show_default=True,
+              help="The HTML file to write: a new file, or an earlier ringwatch report (replaced whole); any "
+                   "other file, the database, its .wal or lock, or a path in its captures folder is refused.")
+@click.option("--png-dir", type=OutputPath(file_okay=False), default=None,
+              help="Folder for one PNG per chart [default: <out>-charts/ beside the HTML, e.g. report-charts/]: a "
+                   "new or empty folder, or one holding an earlier report's charts; other folders are refused.")
 @_db_option
 @_config_option
 @_reports_errors
@@ -501,6 +533,13 @@ def report(out: str, png_dir: str | None, db_path: str | None, config_path: str 
     counts per period with the ten agencies that asked most. A header gives each source's last sync and the
     origins used, and the latest quarter's joins and departures by name. Read-only: it
     can run while nothing else writes, and changes nothing.
+
+    It writes only where an earlier report wrote: OUT must be new or a page an earlier
+    report wrote (it carries <meta name="generator" content="ringwatch report">), and the
+    PNG folder new, empty, or holding earlier chart PNGs (known by a text chunk ringwatch
+    puts in each); there it replaces or removes only its own charts and leaves other files
+    alone. Anything else in the way, or a path that is, lies in or holds the database, its
+    .wal, lock file or captures folder, is refused before anything is written.
     """
     from pathlib import Path
 
@@ -520,6 +559,52 @@ def report(out: str, png_dir: str | None, db_path: str | None, config_path: str 
     size = files.html.stat().st_size
     click.echo(f"wrote {files.html} ({size / 1024:,.0f} KiB, {len(files.pngs)} charts, "
                f"{files.charts_with_data} with data) and {len(files.pngs)} PNGs in {files.pngs[0].parent}/")
+
+
+@cli.command(name="remove-load")
+@click.argument("run_id", type=click.IntRange(min=1), required=False)
+@click.option("--yes", is_flag=True, help="Remove it; without --yes only say what would be removed.")
+@_db_option
+@_config_option
+@_reports_errors
+def remove_load(run_id: int | None, yes: bool, db_path: str | None, config_path: str | None) -> None:
+    """Remove one load (a run's agency-map snapshot or transparency figures), keeping its raw captures.
+
+    Without RUN_ID: list the loads held, with their run ids. Without --yes: say what would
+    be removed and change nothing. With --yes: remove it in one transaction under the writer
+    lock, resolve agency identity again as after any load, and record it in removed_loads;
+    the views then read as if it had never been loaded. Loading the file again brings it
+    back. A snapshot this load replaced is not restored.
+    """
+    from ringwatch.flows.output import render
+    from ringwatch.flows.settings import load_settings
+    from ringwatch.warehouse.quality import location_of
+    from ringwatch.warehouse.removal import list_loads, preview_removal, remove_from
+
+    settings = load_settings(config_path, db_path=db_path)
+    if run_id is None:
+        loads = list_loads(settings.db_path)
+        if not loads:
+            click.echo(f"{settings.db_path} holds no load: nothing to remove.")
+            return
+        click.echo(render(["run_id", "source", "quarter", "origin", "rows", "file_or_url", "finished_at"],
+                          [[h.run_id, h.source, h.quarter, h.origin, h.rows, location_of(h.url or ""), h.finished_at]
+                           for h in loads], "table"), nl=False)
+        click.echo("See what removing one would do: ringwatch remove-load RUN_ID; remove it: add --yes.")
+        return
+    if not yes:
+        plan = preview_removal(settings.db_path, run_id)
+        click.echo(f"would remove {plan.what()}.")
+        click.echo(plan.kept())
+        click.echo(f"Nothing was changed: add --yes to remove it (ringwatch remove-load {run_id} --yes).")
+        return
+    done = remove_from(settings.db_path, run_id, aliases=settings.aliases,
+                       lock_timeout_seconds=settings.lock_timeout_seconds)
+    click.echo(f"removed {done.what()}.")
+    click.echo(done.kept())
+    if done.agencies is not None:
+        click.echo("Agency identity was resolved again, as after any load.")
+    click.echo("The removal is recorded in removed_loads.")
 
 
 def _quiet_prefect(verbose: bool) -> None:

@@ -1,13 +1,15 @@
 """The one exception family of ringwatch.
 
     RingwatchError                 anything ringwatch reports to a person (CLI exit 1)
-    ├── ConfigError                a bad config file or environment variable
-    │   └── SettingsError          a settings value of the wrong type or out of range (exit 2)
+    ├── ConfigError                a bad argument or service setup (unknown source, Prefect API down)
+    │   └── SettingsError          anything wrong in the settings or the files they name (exit 2)
     ├── FetchError                 the network did not give us the page (url, status, transient)
-    │   └── RobotsDisallowed       robots.txt forbids the URL (never transient)
+    │   ├── RobotsDisallowed       robots.txt forbids the URL (never transient)
+    │   └── NetworkUnreachable     the host name did not resolve, or every connection was refused
     ├── ParseError(ValueError)     the bytes are not the page we expected (url, expected, snippet)
     ├── QualityGateError           parsed fine, but refused before loading (zero rows, big drop, ...)
-    └── WarehouseError             the database could not be read or written
+    ├── WarehouseError             the database could not be read or written
+    └── OutputRefused              an --out path would overwrite the database or a stranger's files
 
 Every message is a full sentence that names the source and URL and says what to do next.
 `FetchError.transient` tells the retry machinery (our HTTP client and Prefect's task
@@ -22,11 +24,14 @@ class RingwatchError(Exception):
 
 
 class ConfigError(RingwatchError):
-    """The configuration file or an environment variable is wrong."""
+    """What a command was given or depends on is wrong, outside the settings (an unknown
+    source, a Prefect API that does not answer)."""
 
 
 class SettingsError(ConfigError):
-    """The settings file itself is wrong: a key of the wrong type or out of range (CLI exit 2)."""
+    """The settings are wrong: the file, a section, key or value, an environment variable
+    that overrides one, or the aliases file it names. One class, so the CLI exits 2 for all
+    of them, before any command does anything."""
 
 
 class FetchError(RingwatchError):
@@ -61,6 +66,27 @@ class RobotsDisallowed(FetchError):
         super().__init__(message, url=url, transient=False)
 
 
+class NetworkUnreachable(FetchError):
+    """The host could not be reached at all: its name did not resolve, or it refused every try.
+
+    A subclass, so that everything that handles a FetchError still does, while the CLI can tell
+    a machine without a network apart (by type, not message text) and point once to the
+    offline loads. `kind` is "dns" or "refused"; `host` is what could not be reached.
+    """
+
+    def __init__(self, message: str, *, url: str, host: str, kind: str, partial: object | None = None) -> None:
+        super().__init__(message, url=url, transient=True, partial=partial)
+        self.host = host
+        self.kind = kind
+
+    @property
+    def what(self) -> str:
+        """A few words for a summary line: "api.ring.com did not resolve"."""
+        if self.kind == "dns":
+            return f"{self.host} did not resolve"
+        return f"{self.host} refused every connection"
+
+
 class ParseError(RingwatchError, ValueError):
     """The bytes are not in the layout the parser was written for."""
 
@@ -83,6 +109,15 @@ class QualityGateError(RingwatchError):
 
 class WarehouseError(RingwatchError):
     """The DuckDB warehouse could not be opened, migrated, read or written."""
+
+
+class DatabaseBusy(WarehouseError):
+    """Another process holds DuckDB's own lock on the file: worth waiting for, unlike every
+    other failure to open it (a file that is not a database, a folder, no permission)."""
+
+
+class OutputRefused(RingwatchError):
+    """`export` or `report` was pointed where writing would lose something ringwatch did not write."""
 
 
 def snippet_of(data: bytes, length: int = 80) -> str:

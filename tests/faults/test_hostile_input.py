@@ -158,6 +158,11 @@ def test_an_atlas_export_with_undecodable_bytes_is_refused_naming_the_line() -> 
     ("wayback", "window_days = true", r"\[wayback\] window_days must be a whole number, not True"),
     ("gates", 'required_fields = "name"', r"\[gates\] required_fields must be a list of strings"),
     ("warehouse", 'lock_timeout_seconds = "soon"', r"\[warehouse\] lock_timeout_seconds must be a number"),
+    ("schedule", 'timezone = "Europe/Londn"',
+     r"\[schedule\] timezone = 'Europe/Londn' is not a timezone \(did you mean Europe/London\?\)"),
+    ("schedule", 'cron = "0 6 1 1,4,7,10"', r"\[schedule\] cron = '0 6 1 1,4,7,10': it has 4 field\(s\), not 5"),
+    ("warehous", 'path = "x.duckdb"', r"unknown section \[warehous\] \(did you mean \[warehouse\]\?\)"),
+    ("http", "delay_secs = 1", r"unknown key\(s\) delay_secs in \[http\] \(did you mean delay_seconds\?\)"),
 ])
 def test_settings_of_the_wrong_type_or_range_name_the_key_and_the_file(
         tmp_path: Path, table: str, text: str, message: str) -> None:
