@@ -24,9 +24,18 @@ from ringwatch.warehouse.quarters import Quarter
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+class PathType(click.Path):
+    """click.Path whose NUL byte is bad usage (exit 2), not the ValueError os.stat raises for it."""
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            self.fail(f"{value!r} contains a NUL byte, which no file name can; give another path.", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def _db_option(func: F) -> F:
     return click.option(
-        "--db", "db_path", envvar="RINGWATCH_DB", type=click.Path(dir_okay=False),
+        "--db", "db_path", envvar="RINGWATCH_DB", type=PathType(dir_okay=False),
         help="DuckDB file [env RINGWATCH_DB; default from config: ./ringwatch.duckdb].",
     )(func)
 
@@ -34,7 +43,7 @@ def _db_option(func: F) -> F:
 def _config_option(func: F) -> F:
     return click.option(
         "--config", "config_path", envvar="RINGWATCH_CONFIG",
-        type=click.Path(dir_okay=False, exists=True),
+        type=PathType(dir_okay=False, exists=True),
         help="Settings file (TOML) [env RINGWATCH_CONFIG; default: the built-in one].",
     )(func)
 
@@ -148,7 +157,7 @@ def cli() -> None:
 @click.option("--force", is_flag=True,
               help="Load even if the snapshot has less than half the rows of the previous "
                    "quarter (agency map) or of the report's last observation (the drop gate).")
-@click.option("--from-file", "from_file", type=click.Path(exists=True, dir_okay=False),
+@click.option("--from-file", "from_file", type=PathType(exists=True, dir_okay=False),
               help="Load a saved page instead of fetching (origin 'file'): a KML/KMZ with "
                    "--source agency_map, an HTML report with --source transparency.")
 @click.option("--observed-at", type=MomentType(), default=None,
@@ -271,7 +280,7 @@ def _index(label: str) -> int:
 
 
 @cli.command(name="import-atlas")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.argument("path", type=PathType(exists=True, dir_okay=False))
 @click.option("--observed-at", type=MomentType(), default=None,
               help="When the export was taken [default: the YYYYMMDD stamp in the file name].")
 @click.option("--force", is_flag=True, help="Load even when the drop gate refuses the snapshot.")
@@ -444,17 +453,8 @@ def query(sql: str, fmt: str, db_path: str | None, config_path: str | None) -> N
     click.echo(render_results(run_statements(settings.db_path, sql), fmt), nl=False)
 
 
-class OutputPath(click.Path):
-    """click.Path for an output: a NUL byte is bad usage, not the ValueError os.stat raises for it."""
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
-        if isinstance(value, str) and "\x00" in value:
-            self.fail(f"{value!r} contains a NUL byte, which no file name can; give another path.", param, ctx)
-        return super().convert(value, param, ctx)
-
-
 @cli.command()
-@click.option("--out", type=OutputPath(file_okay=False), required=True,
+@click.option("--out", type=PathType(file_okay=False), required=True,
               help="Folder to write: a new or empty folder, or one holding an earlier export (its manifest.json); "
                    "any other folder, or one holding the database, is refused.")
 @click.option("--format", "fmt", type=click.Choice(["parquet", "csv"]), default="parquet", show_default=True,
@@ -514,10 +514,10 @@ def status(check: bool, db_path: str | None, config_path: str | None) -> None:
 
 
 @cli.command()
-@click.option("--out", type=OutputPath(dir_okay=False, writable=True), default="report.html", show_default=True,
+@click.option("--out", type=PathType(dir_okay=False, writable=True), default="report.html", show_default=True,
               help="The HTML file to write: a new file, or an earlier ringwatch report (replaced whole); any "
                    "other file, the database, its .wal or lock, or a path in its captures folder is refused.")
-@click.option("--png-dir", type=OutputPath(file_okay=False), default=None,
+@click.option("--png-dir", type=PathType(file_okay=False), default=None,
               help="Folder for one PNG per chart [default: <out>-charts/ beside the HTML, e.g. report-charts/]: a "
                    "new or empty folder, or one holding an earlier report's charts; other folders are refused.")
 @_db_option

@@ -16,7 +16,9 @@ from ringwatch.scrapers.transparency_terms import find_periods
 
 _REQUESTS = re.compile(r"\brequests?\b|\brequested\b", re.I)
 _QUARTER = re.compile(r"\bQ([1-4])\s*[-/ ]?\s*(\d{4})\b|\b(\d{4})\s*[-/ ]?\s*Q([1-4])\b", re.I)
-_RELATIVE = re.compile(r"\b(?:past|last|previous|prior)\s+(\d+)\s+(days?|weeks?|months?)\b", re.I)
+# At most four digits: a longer run is no period anyone reports (and int() of thousands of
+# digits raises).
+_RELATIVE = re.compile(r"\b(?:past|last|previous|prior)\s+(\d{1,4})\s+(days?|weeks?|months?)\b", re.I)
 _RELATIVE_QUARTER = re.compile(r"\b(?:past|last|previous|prior)\s+(quarter|month|year)\b", re.I)
 
 

@@ -21,7 +21,7 @@ from ringwatch.scrapers.errors import ParseError, snippet_of
 from ringwatch.scrapers.html_tree import parse_html
 from ringwatch.scrapers.records import Capture, QualityWarning, ReportPage, RequestFigure
 from ringwatch.scrapers.sources import Source
-from ringwatch.scrapers.transparency_layout import Frame, PageReader
+from ringwatch.scrapers.transparency_layout import MAX_FIGURE_DIGITS, FigureTooLong, Frame, PageReader
 from ringwatch.scrapers.transparency_terms import (
     find_date,
     find_periods,
@@ -115,7 +115,16 @@ def parse_report_page(html: bytes, *, source_url: str) -> ReportPage:
     page_periods = find_periods(title)
     reader = PageReader(url=source_url, page=Frame(period=page_periods[0] if page_periods else None),
                         periods_seen=list(page_periods))
-    reader.walk(main)
+    try:
+        reader.walk(main)
+    except FigureTooLong as exc:
+        digits = len(exc.text.replace(",", ""))
+        raise ParseError(
+            f"{SOURCE}: {source_url} holds a figure {digits:,} digits long ({exc.text[:20]}...); no count of "
+            f"requests has more than {MAX_FIGURE_DIGITS}, so the page was not read rather than guessed at. "
+            "Check that the file or capture is the report you meant.",
+            url=source_url, expected="request counts of at most a dozen digits", snippet=snippet_of(html),
+        ) from None
     if not reader.figures:
         unplaced = f" ({len(reader.warnings)} figure(s) found no request type)" if reader.warnings else ""
         raise ParseError(

@@ -299,7 +299,7 @@ class PageReader:
                 after = clause[m.end():matches[i + 1].start() if i + 1 < len(matches) else len(clause)]
                 if _LEGAL_CITATION_BEFORE.search(before):
                     continue
-                if m[2] is None and "," not in m[1] and 1900 <= int(m[1]) <= 2100:
+                if m[2] is None and len(m[1]) == 4 and 1900 <= int(m[1]) <= 2100:
                     continue  # a year
                 # The words that speak of this number stop at the punctuation around it.
                 near_after = " ".join(re.split(r"[;,]", after)[0].split()[:6])
@@ -546,14 +546,35 @@ def looks_like_figures(text: str) -> bool:
 # -- figures and tables ---------------------------------------------------------------------------
 
 
+# No count of requests has more digits; a longer run is a page ringwatch must not guess at
+# (and int() of thousands of digits raises ValueError).
+MAX_FIGURE_DIGITS = 12
+
+
+class FigureTooLong(ValueError):
+    """A figure's digits run past MAX_FIGURE_DIGITS; parse_report_page turns it into a
+    ParseError naming the page."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(text)
+        self.text = text
+
+
+def count_of(digits: str) -> int:
+    plain = digits.replace(",", "")
+    if len(plain) > MAX_FIGURE_DIGITS:
+        raise FigureTooLong(digits)
+    return int(plain)
+
+
 def figure_value(value_text: str) -> tuple[int | None, int | None, int | None] | None:
     m = FIGURE_CELL.match(clean(value_text))
     if not m:
         return None
-    first = int(m[1].replace(",", ""))
+    first = count_of(m[1])
     if m[2] is None:
         return first, None, None
-    second = int(m[2].replace(",", ""))
+    second = count_of(m[2])
     return None, min(first, second), max(first, second)
 
 

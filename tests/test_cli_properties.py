@@ -100,7 +100,7 @@ def _paths(box: Sandbox) -> list[str]:
     return ["missing.kml", "nope/deeper/x.duckdb", ".", str(box.folder), str(box.db), f"{box.db}.lock",
             f"{box.db}.wal", "ringwatch.captures", "ringwatch.duckdb.captures",
             "active_agency_map_2024-01-15.kml", "report_2020_table_rows.html", "settings.toml", "out", "out.html",
-            "report.html", "/dev/null", ""]
+            "report.html", "/dev/null", "", "nul\x00byte.duckdb"]
 
 
 def _values(param: click.Parameter, box: Sandbox) -> st.SearchStrategy[str]:

@@ -233,3 +233,27 @@ def test_a_deep_file_given_to_sync_ends_in_one_plain_error(tmp_path: Path, name:
     errors = [line for line in result.output.splitlines() if line.startswith("Error:")]
     assert len(errors) == 1
     assert errors[0].startswith(f"Error: {source}: {path.resolve().as_uri()} nests its elements more than 256 deep")
+
+
+@pytest.mark.parametrize("body", [
+    "<table><tr><th>Subpoenas received</th><td>{n}</td></tr></table>",
+    "<p>Subpoenas: {n}</p>",
+    "<p>Ring received {n} subpoenas in 2021.</p>",
+])
+def test_a_figure_of_thousands_of_digits_is_a_parse_error_naming_the_page(body: str) -> None:
+    """int() refuses more than 4,300 digits with a bare ValueError; no count has more than a dozen."""
+    from ringwatch.scrapers.transparency import parse_report_page
+
+    page = f"<html><body><article><h1>Law Enforcement Requests 2021</h1>{body.format(n='9' * 5000)}"
+    page += "<p>Search warrants: 12</p></article></body></html>"
+    with pytest.raises(ParseError, match=r"https://example\.org/deep-figure .*5,000 digits long"):
+        parse_report_page(page.encode(), source_url="https://example.org/deep-figure")
+
+
+def test_a_figure_of_a_dozen_digits_is_still_read() -> None:
+    from ringwatch.scrapers.transparency import parse_report_page
+
+    page = ("<html><body><article><h1>Law Enforcement Requests 2021</h1><p>Subpoenas: 123,456,789,012</p>"
+            "</article></body></html>")
+    figures = parse_report_page(page.encode(), source_url="https://example.org/big").figures
+    assert [(f.outcome, f.value) for f in figures if f.request_type == "subpoenas"] == [("received", 123456789012)]
