@@ -345,6 +345,8 @@ def reparse(source: str, quarter: str | None, force: bool, verbose: bool, db_pat
             click.echo(f"Error: {o.line()}", err=True)
         else:
             click.echo(o.line())
+        for note in o.notes:
+            click.echo(f"warning: {note}", err=True)
     if not outcomes:
         click.echo("nothing to reparse: no snapshots held.")
     if any(o.error for o in outcomes):

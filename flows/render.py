@@ -16,9 +16,10 @@ def cell(value: object) -> str:
 
 def changes_markdown(summary: ChangeSummary, *, limit: int = 50) -> str:
     if summary.reports_only:  # a transparency load alone: what it changed, no map quarter
-        return ("# What changed in the transparency reports\n\n"
-                f"- New transparency periods: {', '.join(summary.new_periods) or 'none'}\n"
-                f"- Restated transparency periods: {', '.join(summary.restated_periods) or 'none'}\n")
+        return "\n".join(["# What changed in the transparency reports", "",
+                          f"- New transparency periods: {', '.join(summary.new_periods) or 'none'}",
+                          f"- Restated transparency periods: {', '.join(summary.restated_periods) or 'none'}",
+                          *_unread_lines(summary, limit)]) + "\n"
     if summary.quarter is None:
         # Also shown after a sync that failed: never send the user back to the command that just failed.
         return ("# What changed\n\nNo agency-map snapshot is held yet. With a network, `ringwatch sync` "
@@ -39,6 +40,7 @@ def changes_markdown(summary: ChangeSummary, *, limit: int = 50) -> str:
                          "(`SELECT * FROM agency_identity_review`; decide in config/agency_aliases.csv)")
     lines.append(f"- New transparency periods: {', '.join(summary.new_periods) or 'none'}")
     lines.append(f"- Restated transparency periods: {', '.join(summary.restated_periods) or 'none'}")
+    lines += _unread_lines(summary, limit)
     for change, title in (("joined", "Joined"), ("left", "Left")):
         chosen = [c for c in summary.changes if c.change == change]
         if not chosen:
@@ -50,6 +52,24 @@ def changes_markdown(summary: ChangeSummary, *, limit: int = 50) -> str:
         if len(chosen) > limit:
             lines.append(f"| … and {len(chosen) - limit:,} more | | | |")
     return "\n".join(lines) + "\n"
+
+
+def _unread_lines(summary: ChangeSummary, limit: int) -> list[str]:
+    """Report pages with numbers the parser could not place, and those numbers: nothing a page
+    says is lost without a line here."""
+    if not summary.unread_pages:
+        return []
+    lines = [f"- Report pages not read completely: **{len(summary.unread_pages):,}** "
+             "(`SELECT * FROM report_pages_read WHERE NOT read_completely`)"]
+    lines += [f"  - {cell(url)}: {unplaced:,} of {seen:,} numbers could not be placed"
+              for url, unplaced, seen in summary.unread_pages[:limit]]
+    if summary.unplaced_numbers:
+        lines.append(f"- Numbers that could not be placed ({len(summary.unplaced_numbers):,}; each is a "
+                     "`quality_warnings` row of kind `unplaced_number`):")
+        lines += [f"  - {cell(detail)}" for detail in summary.unplaced_numbers[:limit]]
+        if len(summary.unplaced_numbers) > limit:
+            lines.append(f"  - … and {len(summary.unplaced_numbers) - limit:,} more")
+    return lines
 
 
 def changes_table(summary: ChangeSummary, *, limit: int = 50) -> list[dict[str, str]]:

@@ -119,6 +119,27 @@ class RequestFigure:
 
 
 @dataclass(frozen=True, slots=True)
+class PageLedger:
+    """How every number in a report's main content was accounted for, exactly once.
+
+    `placed`: read as a figure (type, outcome, country, period); `explained`: not a count (a
+    date or year, a period bound, a footnote marker or a number in a footnote, the other end
+    of a range already placed, a percentage, a phone number or an address); `unplaced`: a
+    number the reader could not place, each one also a `unplaced_number` QualityWarning that
+    quotes it. A page was read completely when `unplaced` is 0.
+    """
+
+    seen: int = 0
+    placed: int = 0
+    explained: int = 0
+    unplaced: int = 0
+
+    @property
+    def complete(self) -> bool:
+        return self.unplaced == 0
+
+
+@dataclass(frozen=True, slots=True)
 class ReportPage:
     """A parsed transparency report page."""
 
@@ -128,3 +149,12 @@ class ReportPage:
     periods: tuple[Period, ...]
     figures: tuple[RequestFigure, ...]
     warnings: tuple[QualityWarning, ...] = ()
+    ledger: PageLedger = PageLedger()
+
+    def reading_note(self) -> str | None:
+        """The line sync and reparse print when the page holds numbers nobody placed."""
+        if self.ledger.complete:
+            return None
+        return (f"{self.url} was not read completely: {self.ledger.unplaced:,} of {self.ledger.seen:,} numbers "
+                "could not be placed; each is quoted in a warning (quality_warnings kind unplaced_number; "
+                "SELECT * FROM report_pages_read).")

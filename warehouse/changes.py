@@ -25,6 +25,24 @@ WHERE quarter = $quarter AND state IS NOT NULL
   AND state NOT IN (SELECT state FROM agency_snapshots WHERE quarter = $previous AND state IS NOT NULL)
 ORDER BY state
 """
+_UNREAD_PAGES = """
+SELECT url, unplaced, numbers_seen FROM report_pages_read WHERE unplaced > 0 ORDER BY url
+"""
+_UNREAD_PAGES_OF_RUNS = """
+SELECT r.url, l.unplaced, l.numbers_seen
+FROM report_ledgers AS l
+JOIN captures AS c USING (capture_id)
+JOIN transparency_reports AS r ON r.report_id = l.report_id
+WHERE l.unplaced > 0
+  AND (c.run_id IN (SELECT unnest($runs::BIGINT[]))
+       OR l.capture_id IN (SELECT capture_id FROM sync_runs WHERE run_id IN (SELECT unnest($runs::BIGINT[]))))
+ORDER BY r.url
+"""
+_UNPLACED_OF_RUNS = """
+SELECT detail FROM quality_warnings
+WHERE kind = 'unplaced_number' AND run_id IN (SELECT unnest($runs::BIGINT[]))
+ORDER BY run_id, recorded_at
+"""
 _OBSERVATIONS = """
 SELECT f.period_label, f.period_start, f.period_end, f.country, f.request_type, f.outcome, f.value, f.value_low,
        f.value_high, f.observed_at, c.run_id
@@ -58,6 +76,11 @@ class ChangeSummary:
     identity_review: int = 0  # pairs in agency_identity_review for the quarter
     # A transparency load's own summary: the periods it added or restated, and no map quarter.
     reports_only: bool = False
+    # Report pages whose latest capture holds numbers the parser could not place: (url,
+    # unplaced, numbers seen); with runs given, only the pages those runs parsed.
+    unread_pages: tuple[tuple[str, int, int], ...] = ()
+    # With runs given: each unplaced number those runs found, as its warning quotes it.
+    unplaced_numbers: tuple[str, ...] = ()
 
 
 def summarize_changes(con: duckdb.DuckDBPyConnection, quarter: str | None = None, *,
@@ -72,11 +95,13 @@ def summarize_changes(con: duckdb.DuckDBPyConnection, quarter: str | None = None
         row = con.execute("SELECT max(quarter) FROM snapshots WHERE source = 'agency_map'").fetchone()
         quarter = row[0] if row else None
     new, restated = _report_periods(con, quarter, report_runs)
+    unread, unplaced = _unread(con, report_runs)
     counts = con.execute(_COUNTS, [quarter]).fetchone() if quarter else None
     if counts is None:
         return ChangeSummary(quarter=None if quarter is None else quarter, new_periods=new,
                              restated_periods=restated,
-                             notes=(f"no agency-map snapshot for {quarter}",) if quarter else ())
+                             notes=(f"no agency-map snapshot for {quarter}",) if quarter else (),
+                             unread_pages=unread, unplaced_numbers=unplaced)
     agencies, joined, left, previous = counts
     changes = tuple(AgencyChange(*r) for r in con.execute(_CHANGED, [quarter]).fetchall())
     states = tuple(r[0] for r in con.execute(_STATES_ADDED, {"quarter": quarter, "previous": previous}).fetchall()) \
@@ -84,13 +109,29 @@ def summarize_changes(con: duckdb.DuckDBPyConnection, quarter: str | None = None
     review = con.execute(_REVIEW, [quarter]).fetchone()
     return ChangeSummary(quarter=quarter, compared_with=previous, agencies=agencies, joined=joined, left=left,
                          changes=changes, states_added=states, new_periods=new, restated_periods=restated,
-                         identity_review=int(review[0]) if review else 0)
+                         identity_review=int(review[0]) if review else 0, unread_pages=unread,
+                         unplaced_numbers=unplaced)
 
 
 def summarize_report_changes(con: duckdb.DuckDBPyConnection, report_runs: Collection[int]) -> ChangeSummary:
     """What transparency runs changed, alone: a report load says nothing of any map quarter."""
     new, restated = _report_periods(con, None, report_runs)
-    return ChangeSummary(quarter=None, new_periods=new, restated_periods=restated, reports_only=True)
+    unread, unplaced = _unread(con, report_runs)
+    return ChangeSummary(quarter=None, new_periods=new, restated_periods=restated, reports_only=True,
+                         unread_pages=unread, unplaced_numbers=unplaced)
+
+
+def _unread(con: duckdb.DuckDBPyConnection,
+            report_runs: Collection[int]) -> tuple[tuple[tuple[str, int, int], ...], tuple[str, ...]]:
+    """Pages not read completely (every page held, or those the runs parsed) and, for runs,
+    the numbers they could not place."""
+    if not report_runs:
+        pages = con.execute(_UNREAD_PAGES).fetchall()
+        return tuple((str(u), int(n), int(s)) for u, n, s in pages), ()
+    runs = {"runs": sorted(report_runs)}
+    pages = con.execute(_UNREAD_PAGES_OF_RUNS, runs).fetchall()
+    details = con.execute(_UNPLACED_OF_RUNS, runs).fetchall()
+    return tuple((str(u), int(n), int(s)) for u, n, s in pages), tuple(str(d[0]) for d in details)
 
 
 def read_sync_changes(db_path: Path, *, quarter: str | None, report_runs: Collection[int]) -> ChangeSummary:

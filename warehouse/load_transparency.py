@@ -17,6 +17,7 @@ import duckdb
 from ringwatch.scrapers.normalize import as_utc
 from ringwatch.scrapers.records import ReportPage
 from ringwatch.scrapers.wayback import original_url
+from ringwatch.warehouse.clock import utcnow
 
 _INSERT_FIGURES = """
 INSERT INTO le_request_counts
@@ -102,6 +103,12 @@ def _load_one(con: duckdb.DuckDBPyConnection, report: ParsedReport, *, replace_c
     latest = set(con.execute(_LATEST_FIGURES, {"report_id": report_id}).fetchall())
     figures_now = {(f.period.start, f.period.end, f.country, f.request_type, f.outcome, f.value, f.low, f.high)
                    for f in page.figures}
+    # The ledger belongs to the capture, whatever its figures: an unchanged page read today
+    # still says how completely it was read.
+    ledger = page.ledger
+    con.execute("INSERT OR REPLACE INTO report_ledgers VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [report.capture_id, report_id, ledger.seen, ledger.placed, ledger.explained, ledger.unplaced,
+                 utcnow()])
     if latest == figures_now and not replace_capture:
         return ReportLoad(report_id, page.url, "unchanged", 0)
     con.execute("INSERT OR REPLACE INTO transparency_reports VALUES (?, ?, ?, ?, ?)",

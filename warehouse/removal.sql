@@ -76,6 +76,9 @@ DELETE FROM quality_warnings WHERE run_id = $run_id;
 DELETE FROM le_request_counts
 WHERE capture_id IN (SELECT capture_id FROM captures WHERE run_id = $run_id
                      UNION SELECT capture_id FROM sync_runs WHERE run_id = $run_id AND capture_id IS NOT NULL);
+DELETE FROM report_ledgers
+WHERE capture_id IN (SELECT capture_id FROM captures WHERE run_id = $run_id
+                     UNION SELECT capture_id FROM sync_runs WHERE run_id = $run_id AND capture_id IS NOT NULL);
 DELETE FROM transparency_reports WHERE report_id NOT IN (SELECT report_id FROM le_request_counts);
 UPDATE transparency_reports AS t SET capture_id = l.capture_id
 FROM (SELECT report_id, arg_max(capture_id, (observed_at, capture_id)) AS capture_id

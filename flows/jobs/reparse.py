@@ -31,6 +31,7 @@ class ReparseOutcome:
     quarter: str | None
     rows: int
     error: str | None = None
+    notes: tuple[str, ...] = ()  # a page not read completely says so
 
     def line(self) -> str:
         where = f"{self.source} {self.quarter}" if self.quarter else str(self.source)
@@ -88,7 +89,9 @@ def reparse(settings: Any, *, source: str = "all", quarter: str | None = None, f
                                         warnings=page.warnings)
                         finish_run(wh.con, run.run_id, status=RunStatus.SUCCESS, rows_loaded=results[0].figures,
                                    capture_id=capture_id)
-                    outcomes.append(ReparseOutcome(Source.TRANSPARENCY, None, results[0].figures))
+                    note = page.reading_note()
+                    outcomes.append(ReparseOutcome(Source.TRANSPARENCY, None, results[0].figures,
+                                                   notes=(note,) if note else ()))
                 except RingwatchError as exc:
                     outcomes.append(ReparseOutcome(Source.TRANSPARENCY, None, 0, str(exc)))
                 progress(Event(EventKind.NOTE, outcomes[-1].line()))

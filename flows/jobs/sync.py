@@ -208,8 +208,9 @@ def sync_transparency(settings: Any, *, quarter: str | None = None, force: bool 
     unchanged = sum(r.status == "unchanged" for r in results)
     detail = (f"loaded {loaded:,} figures from {len(results) - unchanged} report(s), "
               f"{unchanged} report(s) unchanged, {len(warnings)} warning(s).")
+    notes = tuple(note for r in checked if (note := r.page.reading_note()))
     return SourceResult(source, "loaded" if status is RunStatus.SUCCESS else "unchanged", detail, run_id,
-                        state["quarter"], loaded, tuple(w.detail for w in warnings))
+                        state["quarter"], loaded, notes + tuple(w.detail for w in warnings))
 
 
 def _fail_keeping(settings: Any, run_id: int, exc: BaseException, captures: list[Capture]) -> None:

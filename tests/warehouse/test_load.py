@@ -53,7 +53,7 @@ def test_migrations_are_recorded_and_not_reapplied(con: duckdb.DuckDBPyConnectio
     versions = con.execute("SELECT version, name FROM schema_migrations").fetchall()
     assert versions == [(1, "001_agency_map.sql"), (2, "002_transparency.sql"), (3, "003_agency_identity.sql"),
                         (4, "004_run_process.sql"), (5, "005_video_requests_and_states.sql"),
-                        (6, "006_removed_loads.sql")]
+                        (6, "006_removed_loads.sql"), (7, "007_report_ledgers.sql")]
     assert migrate(con) == []
 
 

@@ -41,7 +41,9 @@ TABLES = {  # what must read the same, beyond the views: columns left out that n
     "snapshots": ("capture_id", "run_id", "loaded_at"), "metric_fields": (),
     "le_request_counts": ("capture_id",), "transparency_reports": ("capture_id",),
     "quality_warnings": ("run_id", "recorded_at"),
+    "report_ledgers": ("capture_id", "parsed_at"),
 }
+VIEW_TIMES = {"report_pages_read": ("fetched_at", "parsed_at")}  # when, not what
 
 
 def ringwatch(*args: str) -> Result:
@@ -77,7 +79,8 @@ def contents(db: Path) -> dict[str, list[tuple[object, ...]]]:
     con = duckdb.connect(str(db), read_only=True)
     try:
         out: dict[str, list[tuple[object, ...]]] = {}
-        relations = {v.name.removesuffix(".sql"): () for v in sql_files("views")} | TABLES
+        relations = {v.name.removesuffix(".sql"): VIEW_TIMES.get(v.name.removesuffix(".sql"), ())
+                     for v in sql_files("views")} | TABLES
         for name, excluded in relations.items():
             columns = [r[0] for r in con.execute(
                 "SELECT column_name FROM duckdb_columns() WHERE table_name = ? ORDER BY column_index",
