@@ -83,3 +83,11 @@ def con() -> Iterator[duckdb.DuckDBPyConnection]:
     connection = connect(":memory:")
     yield connection
     connection.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Under pytest-xdist (`-n 2`, as the README's test command runs), every test that needs
+    the Prefect test server runs on one worker, so only one server starts (about 20 s)."""
+    for item in items:
+        if item.get_closest_marker("prefect"):
+            item.add_marker(pytest.mark.xdist_group("prefect"))
