@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import signal
 import tempfile
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 # Before anything imports prefect: a private PREFECT_HOME, no outside API, quiet logs.
@@ -52,6 +54,21 @@ required_fields = ["name", "state"]
 [sources.agency_map]
 url = "{MAP_URL}"
 """.replace("{MAP_URL}", MAP_URL)
+
+
+@contextmanager
+def within(seconds: int) -> Iterator[None]:
+    """Fail, rather than hang the suite, if the block takes longer (SIGALRM: main thread only)."""
+    def late(signum: int, frame: object) -> None:
+        raise TimeoutError(f"still running after {seconds} s")
+
+    previous = signal.signal(signal.SIGALRM, late)
+    signal.alarm(seconds)
+    try:
+        yield
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def read_fixture(name: str) -> bytes:

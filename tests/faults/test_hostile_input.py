@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import io
 import re
-import signal
 import subprocess
 import sys
 import zipfile
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -29,24 +26,9 @@ from ringwatch.scrapers.errors import ParseError, SettingsError
 from ringwatch.scrapers.http import HttpSettings, PoliteClient, ascii_int, parse_retry_after
 from ringwatch.scrapers.robots import parse_robots, pattern_matches
 from ringwatch.warehouse.changes import AgencyChange, ChangeSummary
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, within
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@contextmanager
-def within(seconds: int) -> Iterator[None]:
-    """Fail, rather than hang the suite, if the block takes longer (the old matcher: hours)."""
-    def late(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, late)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 # -- robots.txt ---------------------------------------------------------------------------------

@@ -5,11 +5,8 @@ MemoryError or a hang. Before this, a report page nested 20,000 deep ended in
 
 from __future__ import annotations
 
-import signal
 import sys
 import tracemalloc
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -24,27 +21,13 @@ from ringwatch.scrapers.html_tree import MAX_HTML_DEPTH, parse_html
 from ringwatch.scrapers.transparency import find_report_links, parse_report_page
 from ringwatch.scrapers.transparency_layout import PageReader
 from ringwatch.scrapers.wayback import parse_cdx
+from tests.conftest import within
 
 DEEP = 100_000
 TITLE = b"<h1>Law enforcement requests, January-June 2020</h1>"
 KML_HEAD = b'<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2"><Document>'
 PLACEMARK = (b"<Placemark><name>Lakeside Police Department</name><address>Lakeside, MN</address>"
              b"<ExtendedData><Data name=\"Active Date\"><value>2020-01-15</value></Data></ExtendedData></Placemark>")
-
-
-@contextmanager
-def within(seconds: int) -> Iterator[None]:
-    """Fail, rather than hang the suite, if the block takes longer."""
-    def late(signum: int, frame: object) -> None:
-        raise TimeoutError(f"still running after {seconds} s")
-
-    previous = signal.signal(signal.SIGALRM, late)
-    signal.alarm(seconds)
-    try:
-        yield
-    finally:
-        signal.alarm(0)
-        signal.signal(signal.SIGALRM, previous)
 
 
 def nested(opening: str, closing: str, depth: int, inside: bytes) -> bytes:
