@@ -22,9 +22,12 @@ def changes_markdown(summary: ChangeSummary, *, limit: int = 50) -> str:
                           *_unread_lines(summary, limit)]) + "\n"
     if summary.quarter is None:
         # Also shown after a sync that failed: never send the user back to the command that just failed.
-        return ("# What changed\n\nNo agency-map snapshot is held yet. With a network, `ringwatch sync` "
-                "takes one; without one, load a saved map with `ringwatch sync --from-file PAGE.kml` or an "
-                "EFF Atlas of Surveillance export with `ringwatch import-atlas EXPORT.csv`.\n")
+        return "\n".join([
+            "# What changed", "",
+            "No agency-map snapshot is held yet. With a network, `ringwatch sync` takes one; without one, load "
+            "a saved map with `ringwatch sync --from-file PAGE.kml` or an EFF Atlas of Surveillance export "
+            "with `ringwatch import-atlas EXPORT.csv`.",
+            *(["", *_unread_lines(summary, limit)] if summary.unread_pages else [])]) + "\n"
     lines = [f"# What changed in {summary.quarter}", ""]
     if summary.agencies is None:
         lines.append(f"- No agency-map snapshot is held for {summary.quarter}.")
