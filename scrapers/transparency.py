@@ -22,6 +22,7 @@ from ringwatch.scrapers.html_tree import parse_html
 from ringwatch.scrapers.records import Capture, QualityWarning, ReportPage, RequestFigure
 from ringwatch.scrapers.sources import Source
 from ringwatch.scrapers.transparency_layout import MAX_FIGURE_DIGITS, FigureTooLong, Frame, PageReader
+from ringwatch.scrapers.transparency_ledger import NumberEntry
 from ringwatch.scrapers.transparency_terms import (
     find_date,
     find_periods,
@@ -98,11 +99,17 @@ def parse_candidates(candidates: list[Candidate]) -> tuple[list[tuple[int, Repor
 
 def parse_report_page(html: bytes, *, source_url: str) -> ReportPage:
     """Parse one report page into its periods and figures, each read in its context
-    (scrapers/transparency_layout.py).
+    (scrapers/transparency_layout.py), with the ledger of its numbers (scrapers/transparency_ledger.py).
 
     Raises ParseError when the page holds no figures at all, or figures without any
     period we can tell, or nests deeper than any real page (scrapers/html_tree.py).
     """
+    return read_report_page(html, source_url=source_url)[0]
+
+
+def read_report_page(html: bytes, *, source_url: str) -> tuple[ReportPage, tuple[NumberEntry, ...]]:
+    """parse_report_page, and how each number of the page was accounted for, in page order: to
+    see why a page was not read completely."""
     if not html.strip():
         raise ParseError(f"{SOURCE}: {source_url} returned an empty page; expected a report.",
                          url=source_url, expected="an HTML report page")
@@ -125,8 +132,9 @@ def parse_report_page(html: bytes, *, source_url: str) -> ReportPage:
             "Check that the file or capture is the report you meant.",
             url=source_url, expected="request counts of at most a dozen digits", snippet=snippet_of(html),
         ) from None
+    ledger, entries = reader.finish(main)
     if not reader.figures:
-        unplaced = f" ({len(reader.warnings)} figure(s) found no request type)" if reader.warnings else ""
+        unplaced = f" ({ledger.unplaced} number(s) could not be placed)" if ledger.unplaced else ""
         raise ParseError(
             f"{SOURCE}: {source_url} ({title or 'untitled'!r}) has no request figures{unplaced}: no table, "
             "list or sentence with a labelled count was found. Expected a Ring law-enforcement requests "
@@ -136,8 +144,9 @@ def parse_report_page(html: bytes, *, source_url: str) -> ReportPage:
     figures = tuple(reader.figures.values())
     warnings = reader.warnings + check_totals(figures, url=source_url)
     periods = tuple(dict.fromkeys(f.period for f in figures))
-    return ReportPage(url=_canonical_url(soup, source_url), title=title, published_on=published, periods=periods,
-                      figures=figures, warnings=tuple(warnings))
+    page = ReportPage(url=_canonical_url(soup, source_url), title=title, published_on=published, periods=periods,
+                      figures=figures, warnings=tuple(warnings), ledger=ledger)
+    return page, tuple(entries)
 
 
 def check_totals(figures: tuple[RequestFigure, ...], *, url: str) -> list[QualityWarning]:

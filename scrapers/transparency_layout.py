@@ -5,11 +5,24 @@ structure does. The request type, outcome, period and country of a figure come f
 of precedence: its own words; the lead words of its list item, its row and column headers, its
 definition term, a `<strong>`/`<b>` lead-in of its paragraph, the `<summary>` of its
 `<details>`, its table caption; the headings above it (h1-h6, and a paragraph that is only a
-bold label), deeper ones first; a period the page states before any heading gives one. A
-figure whose type is found nowhere is not placed: it becomes an `unplaced_figure` warning that
-quotes it. Footnotes (a `footnote`/`note` class, `<small>`, a paragraph opening with a marker)
-are not counted; footnote markers after numbers (`1,420<sup>2</sup>`, `1,420*`, `1,420¹`) are
-dropped; non-breaking and thin spaces between digit groups are thousands separators.
+bold label), deeper ones first; a period the page states before any heading gives one.
+
+Three rules hold wherever a figure stands. A type with a count and no outcome word is a count of
+requests received ("Preservation requests: 1,462."). A total that names no type ("Total",
+"Total received", "Received", "Number of requests") counts the type in scope (a section, list
+item, row, term or summary of one type), and counts every legal demand (`all`) only where no type
+is in scope; a total that names legal demands is `all` by its own words. A heading, summary,
+caption or term that names several types gives no single type to what it holds, but the labels
+inside it still place their own figures.
+
+Nothing is placed by default or by accident: a figure whose type is found nowhere is not placed,
+and a figure the page gives twice with different values keeps neither (`figure_given_twice`). The
+reader reports every number it places or explains by where it was written, and the ledger
+(scrapers/transparency_ledger.py) turns each number of the page it did neither with into an
+`unplaced_number` warning that quotes it. Footnotes (a `footnote`/`note` class, `<small>`, a
+paragraph opening with a marker) are not counted; footnote markers after numbers
+(`1,420<sup>2</sup>`, `1,420*`, `1,420¹`) are dropped; non-breaking and thin spaces between
+digit groups are thousands separators; comments are not text.
 """
 
 from __future__ import annotations
@@ -22,16 +35,31 @@ from typing import TypeAlias
 from bs4 import Tag
 from bs4.element import NavigableString
 
-from ringwatch.scrapers.records import Period, QualityWarning, RequestFigure
+from ringwatch.scrapers.records import PageLedger, Period, QualityWarning, RequestFigure
+from ringwatch.scrapers.transparency_ledger import (
+    Book,
+    NumberEntry,
+    NumberKey,
+    Text,
+    Written,
+    account,
+    gather,
+    is_text,
+    keys_in,
+    numbers_in,
+)
 from ringwatch.scrapers.transparency_terms import (
     country_of,
     find_periods,
+    is_total,
     other_figure_of,
     outcome_of,
     request_type_of,
+    several_types,
     slug,
     strip_dates,
     types_named,
+    unnamed_type_of,
 )
 
 _NUMBER = r"\d{1,3}(?:,\d{3})+(?!\d)|\d+"
@@ -50,6 +78,22 @@ _LABEL_FIGURE_FIRST = re.compile(
     rf"^\s*(?P<label>[^:\d]{{2,120}}?)\s*(?::|\s[–—]\s)\s*"
     rf"(?P<value>(?:{_NUMBER})(?!,?\d)(?:\s*{_RANGE_DASH}\s*(?:{_NUMBER})(?!,?\d))?)"
     r"\s*[,;(]")
+# "Preservation requests:" just before a number, in a sentence holding several such pairs.
+_LABEL_BEFORE = re.compile(r"(?:^|[;,]\s*)(?P<label>[^;,:]{2,80}?)\s*(?::|\s[–—])\s*$")
+# Words whose full stop ends no sentence: "U.S.", "Non-U.S.", "No.", "approx.", "Dec.", "e.g.".
+_ABBREVIATION = re.compile(
+    r"(?:\b[A-Za-z]\.(?:[A-Za-z]\.)*|\b(?:no|nos|approx|inc|ltd|co|corp|dept|st|vs|jan|feb|mar|apr|jun|jul|aug|sep|sept|"
+    r"oct|nov|dec|u\.s\.c|sec|art|fig|ca|cf)\.)$", re.I)
+# ... unless the next word is one that starts sentences ("... outside the U.S. We responded ...").
+_SENTENCE_START = re.compile(r"(?:We|Ring|The|This|These|That|Our|It|Its|They|In|Of|For|Overall|All)\b")
+# A year-like number after words that say it is a year ("in 2021", "since 2019"): no figure,
+# and no bound to the words around the figures next to it ("Legal demands received in 2021: 3,147").
+_YEAR = re.compile(
+    r"(?P<words>(?:\b(?:in|of|since|during|for|from|until|through|between|and|to|by|year|fiscal|calendar|early|"
+    r"late|mid|before|after|H[12]|Q[1-4])|[-–—/(])\s*)(?P<year>(?:19|20)\d\d)(?![\w,.]?\d)(?!\w)", re.I)
+
+# A label that says its value is a time, not a count ("Reporting period: 2020").
+_WHEN = re.compile(r"\b(period|year|date|as of|updated|published|posted|covers|covering|time)\b", re.I)
 _LEAD = re.compile(r"^\s*(?P<lead>[^:\d–—]{2,80}?)\s*(?::|\s[–—]\s|\.\s)")
 _DEFINITIONS = re.compile(r"types of (legal )?requests|definitions|glossary|what (is|are) ", re.I)
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
@@ -61,8 +105,6 @@ _BLOCKS = ("p", "div", "section", "article", "ul", "ol", "dl", "table", "details
 _FOOTNOTE_CLASS = re.compile(r"foot\s*note|\bfn\b|(^|[-_\s])notes?($|[-_\s])|endnote|disclaimer", re.I)
 _FOOTNOTE_START = re.compile(r"^\s*(?:[*†‡§¹²³⁴⁵⁶⁷⁸⁹⁰]+|\[\d+\]|\(\d+\))\s*\S")
 _SUPERSCRIPTS = str.maketrans("", "", "¹²³⁴⁵⁶⁷⁸⁹⁰")
-_GROUP_SPACE = re.compile(r"(?<=\d)[\u00a0\u202f\u2009\u2007](?=\d{3}(?!\d))")
-_SPACE = re.compile(r"\s+")
 # A step of the walk: a generator that yields the steps for the structure nested in what it
 # reads; PageReader.walk runs them from a list, so nesting never deepens Python's stack.
 _Steps: TypeAlias = Iterator["_Steps"]
@@ -78,6 +120,8 @@ class Frame:
     country: str | None = None
     definitions: bool | None = None
     label: str = ""  # its words, for a bare figure under it ("Received" / "1,101")
+    several: bool = False  # it names several types: none of them, nor one from outside, is in scope
+    total: bool = False  # a total that names no type ("Total received"): `all` where no type is in scope
 
 
 def frame_of(text: str) -> Frame:
@@ -87,11 +131,13 @@ def frame_of(text: str) -> Frame:
     country = country_of(text)
     return Frame(
         period=periods[0] if periods else None,
-        request_type=request_type_of(text),
+        request_type=request_type_of(text) or unnamed_type_of(text),
         outcome=other or outcome_of(text),
         country=country if country not in (None, "ALL") else None,
         definitions=True if _DEFINITIONS.search(text) else None,
         label=text,
+        several=several_types(strip_dates(text)),
+        total=is_total(text),
     )
 
 
@@ -105,16 +151,29 @@ class Context:
     country: str | None = None
     definitions: bool = False
     label: str = ""
+    total: bool = False
+    several: bool = False  # several types are in scope: a bare total is none of them, nor `all`
 
     def under(self, frame: Frame) -> Context:
         return Context(
             period=frame.period or self.period,
-            request_type=frame.request_type or self.request_type,
+            request_type=None if frame.several else frame.request_type or self.request_type,
             outcome=frame.outcome or self.outcome,
             country=frame.country or self.country,
             definitions=self.definitions if frame.definitions is None else frame.definitions,
             label=frame.label or self.label,
+            total=frame.total or self.total,
+            several=frame.several or (self.several and not frame.request_type),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """One reading of a figure: the numbers it was read from and where they stand."""
+
+    figure: RequestFigure
+    keys: tuple[NumberKey, ...]
+    where: str
 
 
 @dataclass
@@ -128,8 +187,20 @@ class PageReader:
     figures: dict[tuple[Period, str, str, str], RequestFigure] = field(default_factory=dict)
     warnings: list[QualityWarning] = field(default_factory=list)
     periods_seen: list[Period] = field(default_factory=list)
+    book: Book = field(default_factory=Book)
+    claims: dict[tuple[Period, str, str, str], list[Claim]] = field(default_factory=dict)
 
     # -- context ---------------------------------------------------------------------------
+
+    def path(self) -> str:
+        """The headings in force, outermost first."""
+        return " > ".join(frame.label for _level, frame in self.outline if frame.label)
+
+    def saw(self, text: str, enclosing: tuple[Frame, ...] = ()) -> None:
+        """Tell the ledger where the numbers of `text` stand (and which of them are no counts)."""
+        if getattr(text, "numbers", ()):
+            label = next((f.label for f in reversed(enclosing) if f.label and f.label not in text), "")
+            self.book.saw(text, self.path(), label)
 
     def context(self, enclosing: tuple[Frame, ...]) -> Context:
         ctx = Context(period=self.fallback_period).under(self.page)
@@ -142,11 +213,15 @@ class PageReader:
     def heading(self, level: int, text: str) -> None:
         while self.outline and self.outline[-1][0] >= level:
             self.outline.pop()
+        self.saw(text)
         frame = frame_of(text)
         # A heading starts a section: it says whether the section defines or counts.
         self.outline.append((level, replace(frame, definitions=bool(frame.definitions))))
         if frame.period and frame.period not in self.periods_seen:
             self.periods_seen.append(frame.period)
+        match = _LABEL_VALUE.match(text)
+        if match and FIGURE_CELL.match(match["value"]):  # "<h3>Subpoenas: 1,045</h3>": a heading that is a figure
+            self.pair(match["label"], match["value"], self.context(()), where=text, source=(text, *match.span("value")))
 
     # -- walking ---------------------------------------------------------------------------
 
@@ -165,9 +240,10 @@ class PageReader:
     def _walk(self, node: Tag, enclosing: tuple[Frame, ...]) -> _Steps:
         for child in node.children:
             if isinstance(child, NavigableString):
-                text = clean(str(child))
-                if text and node.name not in ("ul", "ol", "dl", "table", "tr", "tbody", "thead"):
-                    self.prose(text, enclosing)
+                if is_text(child) and node.name not in ("ul", "ol", "dl", "table", "tr", "tbody", "thead"):
+                    text = gather([child])
+                    if text:
+                        self.prose(text, enclosing)
                 continue
             if not isinstance(child, Tag) or is_footnote(child):
                 continue
@@ -179,10 +255,18 @@ class PageReader:
             self.heading(_HEADINGS[name], text_of(tag))
         elif name == "details":
             summary = tag.find("summary")
-            frame = frame_of(text_of(summary)) if isinstance(summary, Tag) else Frame()
+            frame = Frame()
+            if isinstance(summary, Tag):
+                said = text_of(summary)
+                self.saw(said, enclosing)
+                frame = frame_of(said)
             mark = len(self.outline)
             for child in tag.children:
-                if isinstance(child, Tag) and child is not summary and not is_footnote(child):
+                if isinstance(child, NavigableString):
+                    text = gather([child]) if is_text(child) else Text("")
+                    if text:
+                        self.prose(text, (*enclosing, frame))
+                elif isinstance(child, Tag) and child is not summary and not is_footnote(child):
                     yield self._element(child, (*enclosing, frame))
             del self.outline[mark:]
         elif name == "table":
@@ -207,10 +291,10 @@ class PageReader:
 
     def _item(self, item: Tag, enclosing: tuple[Frame, ...]) -> _Steps:
         """A list item: its lead words frame its own sentences and any list nested in it."""
-        own = clean(" ".join(_own_text(item)))
+        own = gather(_own_text(item))
         lead = lead_of(item, own)
         inner = (*enclosing, frame_of(lead)) if lead else enclosing
-        if own and (not lead or clean(own) != lead):
+        if own and (not lead or own != lead):
             self.prose(own, inner if lead else enclosing, lead=lead)
         for child in item.children:
             if isinstance(child, Tag) and child.name in _BLOCKS and not is_footnote(child):
@@ -222,7 +306,9 @@ class PageReader:
             if child.find_parent("dl") is not dl:
                 continue
             if child.name == "dt":
-                term = frame_of(text_of(child))
+                said = text_of(child)
+                self.saw(said, enclosing)
+                term = frame_of(said)
             elif term is not None:
                 if has_blocks(child):
                     yield self._walk(child, (*enclosing, term))
@@ -240,7 +326,8 @@ class PageReader:
 
     # -- figures -----------------------------------------------------------------------------
 
-    def prose(self, text: str, enclosing: tuple[Frame, ...], *, lead: str = "") -> None:
+    def prose(self, text: Text, enclosing: tuple[Frame, ...], *, lead: str = "") -> None:
+        self.saw(text, enclosing)
         ctx = self.context(enclosing)
         if ctx.period is None:
             found = find_periods(text)
@@ -249,58 +336,78 @@ class PageReader:
                 self.periods_seen.append(found[0])
                 ctx = self.context(enclosing)
         if FIGURE_CELL.match(text):  # a bare figure: its label is the structure around it
-            self.pair(ctx.label, text, ctx, where=text)
+            self.pair(ctx.label, text, ctx, where=text, source=(text, 0, len(text)))
             return
+        rest = 0
         for pattern in (_LABEL_VALUE, _LABEL_FIGURE_FIRST):
             match = pattern.match(text)
             if match and FIGURE_CELL.match(match["value"]):
-                self.pair(match["label"], match["value"], ctx, where=text)
-                return
-        if ctx.definitions:
-            return
+                self.pair(match["label"], match["value"], ctx, where=text, source=(text, *match.span("value")))
+                if pattern is _LABEL_VALUE:
+                    return
+                rest = match.end("value")  # "...: 0–249, reported in ranges" or "...: 1,462, Emergency requests: 31"
+                break
         if ctx.request_type is None:
             named = types_named(strip_dates(text))
             if len(named) == 1:  # a paragraph about one type: that type is its context
                 ctx = replace(ctx, request_type=named.pop())
-        self.sentences(text, ctx)
+        # In a section of definitions, sentences hold no counts; one that reads as a count is
+        # warned about, not loaded, and every other number is explained by where it stands.
+        # The outcome of the structure around the text, without the text's own lead: "<b>Full
+        # response</b>: 0<br><b>Total</b>: 0" leads with a label, which says nothing of the next one.
+        outer = self.context(enclosing[:-1]).outcome if lead else ctx.outcome
+        self.sentences(text, ctx, dry=ctx.definitions, start_at=rest, outer_outcome=outer)
+        if ctx.definitions:
+            self.book.explain(text, "a number in a section of definitions, where sentences hold no counts")
 
-    def pair(self, label: str, value_text: str, ctx: Context, *, where: str) -> None:
+    def pair(self, label: str, value_text: str, ctx: Context, *, where: str, source: tuple[str, int, int]) -> None:
         value = figure_value(value_text)
         if value is None:
             return
         rtype, outcome, other = request_type_of(label), outcome_of(label), other_figure_of(label)
-        if "all" in types_named(label) and re.search(r"\binclud", label, re.I):
-            rtype = "all"  # "All requests, including emergency requests": a total that says what it holds
         country = country_of(label)
+        if rtype is None and outcome is None and not other and _WHEN.search(label) and is_year(value_text.strip()):
+            return  # "Reporting period: 2020", "Last updated: 2022": a year, not a count
+        if several_types(label):  # "Subpoenas and search warrants: 1,675": none of them, nor the type in scope
+            self.book.try_to_place(keys_in(*source), f"is labelled {label[:80]!r}, which counts several request "
+                                                     "types together, so it is none of them")
+            return
         if other:
             outcome, rtype = other, (rtype if rtype != "all" else None)
         elif rtype is None and outcome is None and country not in (None, "ALL"):
             pass  # "Germany: 4": a country's figure of the type in context
-        elif rtype is None and outcome is None and label:
+        elif rtype is None and outcome is None and label and not several_types(label):
             rtype = slug(label)  # any other labelled type, kept under its own name
-        if rtype == "all" and outcome == "received" and ctx.request_type:
-            rtype = ctx.request_type
-        self.add(ctx, label or where, value, request_type=rtype, outcome=outcome,
-                 country=country if country not in (None, "ALL") else None, where=where)
+        self.add(ctx, label or where, value, request_type=rtype, outcome=outcome, total=is_total(label),
+                 country=country if country not in (None, "ALL") else None, where=where, source=source)
 
-    def sentences(self, text: str, ctx: Context) -> None:
+    def sentences(self, text: Text, ctx: Context, *, dry: bool = False, start_at: int = 0,
+                  outer_outcome: str | None = None) -> None:
         """Figures in prose: a number whose neighbouring words name a type, outcome or figure.
 
         The words considered stop at the neighbouring numbers, so "a full response to 919, a
-        partial response to 171" gives each number its own outcome. Percentages, years, dates
-        and legal citations (18 U.S.C. § 2703) are never figures.
+        partial response to 171" gives each number its own outcome; a label just before a number
+        ("Preservation requests: 1,462. Emergency requests: 31.") is that number's label.
+        Percentages, years, dates and legal citations (18 U.S.C. § 2703) are never figures. With
+        `dry`, a number that reads as a figure is only reported to the ledger as not placed; numbers
+        before `start_at` were read already. A labelled number whose label names a type or a total
+        and no outcome is a count received, unless the structure around the text (`outer_outcome`,
+        not the text's own lead) says otherwise.
         """
-        blanked = strip_dates(text)  # same length as text: dates become spaces
+        blanked = _YEAR.sub(lambda m: m["words"] + " " * len(m["year"]), strip_dates(text))  # dates, years gone
         for start, end in _clauses(blanked):
             clause = blanked[start:end]
             matches = list(_NUMBER_IN_TEXT.finditer(clause))
             for i, m in enumerate(matches):
+                if start + m.start() < start_at:
+                    continue
                 before = clause[matches[i - 1].end() if i else 0:m.start()]
                 after = clause[m.end():matches[i + 1].start() if i + 1 < len(matches) else len(clause)]
                 if _LEGAL_CITATION_BEFORE.search(before):
                     continue
-                if m[2] is None and len(m[1]) == 4 and 1900 <= int(m[1]) <= 2100:
-                    continue  # a year
+                following = _LABEL_BEFORE.search(after)
+                if following and i + 1 < len(matches):  # "Total: 0 Full response: 0": the next number's label
+                    after = after[:following.start("label")]
                 # The words that speak of this number stop at the punctuation around it.
                 near_after = " ".join(re.split(r"[;,]", after)[0].split()[:6])
                 near_before = " ".join(re.split(r"[;,]", before)[-1].split()[-8:])
@@ -310,20 +417,47 @@ class PageReader:
                     outcome = None
                 if other:
                     outcome = other
-                # A type counts only right after the number ("1,045 subpoenas") unless an outcome
-                # or a verb of receiving ties the number to the type named before it.
-                rtype = request_type_of(" ".join(after.split()[:4]))
+                # A type counts only right after the number ("1,045 subpoenas") unless an outcome,
+                # a verb of receiving or a label ("Subpoenas: 1,045") ties the number to the type named before it.
+                named_after = " ".join(after.split()[:4])
+                rtype = request_type_of(named_after)
                 if rtype is None and (outcome or _RECEIVED_VERB.search(near_before)):
                     rtype = request_type_of(near_after) or request_type_of(near_before)
-                if rtype is None and outcome is None:
+                labelled = _LABEL_BEFORE.search(before)
+                total, several = False, several_types(named_after)
+                if labelled:
+                    label = labelled["label"].strip(" *†‡")
+                    rtype = rtype or request_type_of(label)
+                    outcome = outcome or other_figure_of(label) or outcome_of(label)
+                    total, several = is_total(label), several or several_types(label)
+                    if outcome is None and (request_type_of(label) or total):
+                        outcome = outer_outcome or "received"  # "Emergency requests: 31", "Total: 0"
+                if several and rtype is None:  # "1,675 subpoenas and warrants": several types, so none of them
+                    self.book.try_to_place(keys_in(text, start + m.start(), start + m.end()),
+                                           "counts several request types together, so it is none of them")
+                    continue
+                year = m[2] is None and is_year(m[1])
+                if year and not (rtype or outcome or total):
+                    continue  # a year
+                if rtype is None and outcome is None and not total:
                     continue
                 if outcome is None and _RECEIVED_VERB.search(near_before):
                     outcome = "received"
                 value = figure_value(m[0])
                 if value is None:
                     continue
+                source = (text, start + m.start(), start + m.end())
+                if year:
+                    self.book.try_to_place(keys_in(*source), "could be a year or a count (a count this size is "
+                                                             "written 2,021); read as neither")
+                    continue
+                if dry:
+                    self.book.try_to_place(keys_in(*source), "reads as a figure, but stands in a section of "
+                                                             "definitions, where sentences hold no counts")
+                    continue
                 label = " ".join(text[start:end].split())
-                self.add(ctx, label, value, request_type=rtype, outcome=outcome, where=label)
+                self.add(ctx, label, value, request_type=rtype, outcome=outcome, total=total, where=label,
+                         source=source)
 
     def canonical(self, period: Period) -> Period:
         """One Period per span of days on a page, labelled as first written ("H2 2022" and a
@@ -337,7 +471,9 @@ class PageReader:
     def table(self, table: Tag, enclosing: tuple[Frame, ...]) -> None:
         caption = table.find("caption")
         if isinstance(caption, Tag):
-            enclosing = (*enclosing, frame_of(text_of(caption)))
+            said = text_of(caption)
+            self.saw(said, enclosing)
+            enclosing = (*enclosing, frame_of(said))
         ctx = self.context(enclosing)
         # A row's own cells: those of a table nested in a cell are read in their own rows, once
         # (read again for every row around them, nested tables would cost the square of their depth).
@@ -346,6 +482,9 @@ class PageReader:
         rows = [r for r in rows if any(text for text, _ in r)]
         if not rows:
             return
+        for row in rows:
+            for text, _is_header in row:
+                self.saw(text, enclosing)
         first = rows[0]
         header_row = all(is_header or not FIGURE_CELL.match(text) for text, is_header in first) and len(rows) > 1
         header = [text for text, _ in first] if header_row else []
@@ -375,52 +514,86 @@ class PageReader:
                     assign(dims, col_axis, col_labels[index])
                     labels.append(col_labels[index])
                 label = " / ".join(labels) or text
+                if "request_type" not in dims and any(several_types(x) for x in labels):
+                    self.book.try_to_place(keys_in(text, 0, len(text)), f"is headed {label[:80]!r}, which counts "
+                                                                       "several request types together")
+                    continue
                 self.add(ctx, label, value, request_type=dims.get("request_type"),  # type: ignore[arg-type]
                          outcome=dims.get("outcome"), country=dims.get("country"),  # type: ignore[arg-type]
-                         period=dims.get("period"), where=label)  # type: ignore[arg-type]
+                         period=dims.get("period"), total=any(is_total(x) for x in labels),  # type: ignore[arg-type]
+                         where=label, source=(text, 0, len(text)))
 
     def add(self, ctx: Context, label: str, value: tuple[int | None, int | None, int | None], *,
             request_type: str | None = None, outcome: str | None = None, country: str | None = None,
-            period: Period | None = None, where: str) -> None:
+            period: Period | None = None, total: bool = False, where: str, source: tuple[str, int, int]) -> None:
+        keys = keys_in(*source)
         when = period or ctx.period
         if when is None:
+            self.book.try_to_place(keys, "is read as a figure, but the page states no reporting period before it")
             return
         when = self.canonical(when)
         outcome = outcome or ctx.outcome
         rtype = request_type or ctx.request_type
         if rtype is None and outcome in ("users_notified", "accounts_affected"):
             rtype = "all"  # page-wide counts, unless the context names a type
+        if rtype is None and (total or ctx.total) and not ctx.several:
+            rtype = "all"  # a total where no type is in scope: every legal demand
         if rtype is None:
-            self.warnings.append(QualityWarning(
-                kind="unplaced_figure", subject=f"{when.label}: {label}"[:200],
-                detail=(f"{self.url}: the figure {show(value)} in {where[:200]!r} names no request type, and "
-                        "neither does anything around it; it was not loaded. If the layout is new, teach "
-                        "scrapers/transparency_layout.py and run 'ringwatch reparse'."),
-            ))
+            self.book.try_to_place(keys, f"is read as a figure ({label[:80]!r}), but names no request type, and "
+                                         "neither does anything around it")
             return
         figure = RequestFigure(period=when, country=country or ctx.country or "US", request_type=rtype,
                                outcome=outcome or "received", value=value[0], low=value[1], high=value[2],
                                label=label)
         key = (figure.period, figure.country, figure.request_type, figure.outcome)
-        known = self.figures.get(key)
-        if known is None:
-            self.figures[key] = figure
-        elif (known.value, known.low, known.high) != (figure.value, figure.low, figure.high):
-            what = f"{figure.period.label} {figure.country} {figure.request_type} {figure.outcome}"
+        claims = self.claims.setdefault(key, [])
+        path = self.path()
+        claims.append(Claim(figure, tuple(keys), f"{where[:120]!r}" + (f" under {path}" if path else "")))
+        if len({(c.figure.value, c.figure.low, c.figure.high) for c in claims}) == 1:
+            self.figures.setdefault(key, claims[0].figure)
+        else:
+            self.figures.pop(key, None)  # given twice with different values: neither is kept
+
+    # -- the ledger --------------------------------------------------------------------------
+
+    def finish(self, main: Tag) -> tuple[PageLedger, list[NumberEntry]]:
+        """Settle the figures given more than once, then account for every number of `main`:
+        adds a `figure_given_twice` warning per figure the page gives with different values and an
+        `unplaced_number` warning per number neither placed nor explained."""
+        for claims in self.claims.values():
+            first = claims[0].figure
+            what = f"{first.period.label} {first.country} {first.request_type} {first.outcome}"
+            values = list(dict.fromkeys(show((c.figure.value, c.figure.low, c.figure.high)) for c in claims))
+            if len(values) == 1:
+                for claim in claims:
+                    self.book.place(list(claim.keys), what)
+                continue
+            readings = "; ".join(f"{show((c.figure.value, c.figure.low, c.figure.high))} in {c.where}" for c in claims)
+            given = " and as ".join(values)
+            for claim in claims:
+                self.book.try_to_place(claim.keys, f"is read as {what}, which the page gives as {given}; neither "
+                                                   "value was kept")
             self.warnings.append(QualityWarning(
-                kind="conflicting_figure", subject=what,
-                detail=(f"{self.url}: {what} is given as {show((known.value, known.low, known.high))} "
-                        f"({known.label!r}) and as {show(value)} ({figure.label!r}); kept the first."),
+                kind="figure_given_twice", subject=what[:200],
+                detail=(f"{self.url}: {what} is given with different values: {readings}. Neither was loaded, since "
+                        "nothing says which is right; if one of them was misread, teach "
+                        "scrapers/transparency_layout.py this layout and run 'ringwatch reparse'."),
             ))
+        ledger, unplaced, entries = account(list(written_numbers(main, self.book)), self.book, url=self.url)
+        self.warnings.extend(unplaced)
+        return ledger, entries
 
 
 # -- text and structure ------------------------------------------------------------------------
 
 
 def _clauses(text: str) -> Iterator[tuple[int, int]]:
-    """Spans of the sentences and semicolon clauses of `text`."""
+    """Spans of the sentences and semicolon clauses of `text` (a full stop after an abbreviation,
+    as in "Non-U.S. requests", ends no sentence)."""
     start = 0
     for m in re.finditer(r"(?<=[.!?])\s+(?=[A-Z(])|;\s*", text):
+        if _ABBREVIATION.search(text, max(0, m.start() - 16), m.start()) and not _SENTENCE_START.match(text, m.end()):
+            continue
         yield start, m.start()
         start = m.end()
     yield start, len(text)
@@ -429,8 +602,7 @@ def _clauses(text: str) -> Iterator[tuple[int, int]]:
 def clean(text: str) -> str:
     """White space collapsed; digit groups joined by no-break or thin spaces get commas;
     superscript footnote digits dropped."""
-    text = _GROUP_SPACE.sub(",", text.translate(_SUPERSCRIPTS))
-    return _SPACE.sub(" ", text).strip()
+    return str(gather([text]))
 
 
 def is_marker(tag: Tag) -> bool:
@@ -438,17 +610,19 @@ def is_marker(tag: Tag) -> bool:
     return tag.name == "sup" and len(tag.get_text(strip=True)) <= 3
 
 
-def text_of(element: Tag | None) -> str:
-    """The element's text without footnote markers (`<sup>2</sup>` after a number)."""
+def text_of(element: Tag | None) -> Text:
+    """The element's text without footnote markers (`<sup>2</sup>` after a number) or comments,
+    knowing where each of its numbers was written."""
     if element is None or is_marker(element):
-        return ""
-    parts: list[str] = []
+        return Text("")
+    parts: list[object] = []
     for piece in element.descendants:
-        if isinstance(piece, NavigableString) and not _inside_marker(piece, element):
-            parts.append(str(piece))
+        if isinstance(piece, NavigableString):
+            if is_text(piece) and not _inside_marker(piece, element):
+                parts.append(piece)
         elif isinstance(piece, Tag) and piece.name in ("br", "p", "li", "div", "td", "th", "dd", "dt"):
             parts.append(" ")
-    return clean(" ".join(parts))
+    return gather(parts)
 
 
 def _inside_marker(piece: NavigableString, root: Tag) -> bool:
@@ -460,11 +634,12 @@ def _inside_marker(piece: NavigableString, root: Tag) -> bool:
     return False
 
 
-def _own_text(item: Tag) -> Iterator[str]:
-    """The text of an element outside the blocks nested in it."""
+def _own_text(item: Tag) -> Iterator[object]:
+    """The text of an element outside the blocks nested in it, piece by piece."""
     for child in item.children:
         if isinstance(child, NavigableString):
-            yield str(child)
+            if is_text(child):
+                yield child
         elif isinstance(child, Tag) and child.name not in _BLOCKS and not is_footnote(child) and not is_marker(child):
             yield text_of(child)
 
@@ -539,6 +714,52 @@ def is_footnote(tag: Tag) -> bool:
     return False
 
 
+def written_numbers(main: Tag, book: Book) -> Iterator[Written]:
+    """Every number in the text of `main`, in document order, with the headings above it (for one
+    the reader never saw) and whether it stands in a footnote or is a footnote marker."""
+    outline: list[tuple[int, Tag]] = []
+    cache: dict[int, str | None] = {}
+    for node in main.descendants:
+        if isinstance(node, Tag):
+            if node.name in _HEADINGS:
+                while outline and outline[-1][0] >= _HEADINGS[node.name]:
+                    outline.pop()
+                outline.append((_HEADINGS[node.name], node))
+            continue
+        if not is_text(node):
+            continue
+        spans = numbers_in(str(node))
+        if not spans:
+            continue
+        footnote = _footnote_of(node, main, cache)
+        for start, end in spans:
+            key = (id(node), start)
+            path = "" if key in book.sightings else " > ".join(
+                str(text_of(tag)) for _level, tag in outline)
+            yield Written(key, str(node)[start:end], str(node), start, path, footnote)
+
+
+def _footnote_of(node: NavigableString, main: Tag, cache: dict[int, str | None]) -> str | None:
+    """Why a text node's place makes its numbers no counts: inside a footnote or a footnote marker."""
+    chain: list[Tag] = []
+    found: str | None = None
+    for parent in node.parents:
+        if parent is main:
+            break
+        if id(parent) in cache:
+            found = cache[id(parent)]
+            break
+        chain.append(parent)
+    for parent in reversed(chain):
+        if found is None:
+            if is_marker(parent):
+                found = "a footnote marker"
+            elif is_footnote(parent):
+                found = "a number in a footnote"
+        cache[id(parent)] = found
+    return found
+
+
 def looks_like_figures(text: str) -> bool:
     return bool(request_type_of(text) or outcome_of(text)) and bool(_NUMBER_IN_TEXT.search(strip_dates(text)))
 
@@ -558,6 +779,11 @@ class FigureTooLong(ValueError):
     def __init__(self, text: str) -> None:
         super().__init__(text)
         self.text = text
+
+
+def is_year(digits: str) -> bool:
+    """Four digits, no separator, 1900-2100: a year, or a count of that size written as no count is."""
+    return len(digits) == 4 and digits.isdigit() and 1900 <= int(digits) <= 2100
 
 
 def count_of(digits: str) -> int:
@@ -589,7 +815,7 @@ def axis(labels: list[str]) -> str:
     for label in labels:
         if find_periods(label):
             votes["period"] += 1
-        if request_type_of(label) not in (None, "all"):
+        if request_type_of(label) not in (None, "all") or unnamed_type_of(label):
             votes["type"] += 1
         if outcome_of(label) not in (None, "received") or other_figure_of(label):
             votes["outcome"] += 1
@@ -612,13 +838,13 @@ def assign(dims: dict[str, object], axis_name: str, label: str) -> None:
     elif axis_name == "outcome":
         other = other_figure_of(label)
         dims["outcome"] = other or outcome_of(label) or slug(label)
-        if request_type_of(label) not in (None, "all"):
+        if request_type_of(label) is not None:  # "Legal demands received": `all` by its words
             dims.setdefault("request_type", request_type_of(label))
     else:
         rtype = request_type_of(label)
         if rtype is not None:
             dims["request_type"] = rtype
-        elif outcome_of(label) is None:
+        elif outcome_of(label) is None and not several_types(label):
             dims["request_type"] = slug(label)
         if outcome_of(label) not in (None, "received"):
             dims.setdefault("outcome", outcome_of(label))

@@ -26,10 +26,11 @@ REQUEST_TYPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("search_warrants", re.compile(r"\b(search\s+)?warrants?\b", re.I)),
     ("subpoenas", re.compile(r"\bsubpo?enas?\b", re.I)),
     ("court_orders", re.compile(r"\bcourt\s+orders?\b|\b2703\s*\(d\)\s+orders?\b", re.I)),
+    # Only words that name legal demands as a whole ("other legal process" is a part of them): a
+    # bare "Total" or "Number of requests" is a total of whatever type is in scope (is_total).
     ("all", re.compile(
-        r"^\s*(grand\s+)?totals?\b|\blegal (demands|requests|process)\b|\ball (law enforcement )?"
-        r"(requests|demands)\b|\btotal (number of )?(law enforcement )?(information )?(requests|demands)|"
-        r"^\s*(?:(?:law enforcement|legal|information|government)\s+)*(requests|demands)\s+(by|per|from)\b",
+        r"(?<!\bother\s)\blegal (demands|requests|process)\b|\ball (law enforcement |legal |government )?"
+        r"(requests|demands)\b",
         re.I)),
 )
 
@@ -62,15 +63,65 @@ _NOT_COUNTRIES = {"other", "others", "n/a", "na", "-", "none"}
 
 
 def request_type_of(label: str) -> str | None:
-    for name, pattern in REQUEST_TYPES:
-        if pattern.search(label):
-            return name
+    """The one request type a label names. A label that names several ("Preservation and emergency
+    requests") names none of them, unless it says the others are included in the first ("All
+    requests, including emergency requests")."""
+    found = [(m.start(), name) for name, pattern in REQUEST_TYPES for m in [pattern.search(label)] if m]
+    if len(found) <= 1:
+        return found[0][1] if found else None
+    including = re.search(r"\binclud", label, re.I)
+    if including:
+        before = sorted(f for f in found if f[0] < including.start())
+        if len({name for _, name in before}) == 1:
+            return before[0][1]
     return None
+
+
+# The nouns of legal process ("Pen register orders", "Other legal process"), to tell a heading that
+# names a type ringwatch has no name for from one that names none ("Summary", "Other requests").
+_LEGAL_NOUN = re.compile(r"\b(?:legal\s+process|orders?|warrants?|subpo?enas?|letters?|summons(?:es)?|writs?|"
+                         r"applications?|certifications?)\b", re.I)
+
+
+def unnamed_type_of(text: str) -> str | None:
+    """The type a heading, summary, term or caption names when ringwatch has no name for it: the
+    slug of its words ("Other legal process" -> other_legal_process); None when it names a known
+    type, several, or none."""
+    if types_named(text) or not _LEGAL_NOUN.search(text):
+        return None
+    words = re.sub(r"\([^)]*\)|\b(?:19|20)\d\d\b|\bH[12]\b", " ", strip_dates(text))
+    return slug(words.strip(" ,:;.-–—")) if slug(words) != "unlabelled" else None
 
 
 def types_named(text: str) -> set[str]:
     """Every request type the text names anywhere."""
     return {name for name, pattern in REQUEST_TYPES if pattern.search(text)}
+
+
+def several_types(text: str) -> bool:
+    """Whether the text names more than one request type ("Preservation and emergency requests"),
+    so that it gives none of them to what it holds."""
+    return request_type_of(text) is None and len(types_named(text)) > 1
+
+
+_KIND = r"(?:law\s+enforcement|information|government)"
+_TOTAL = re.compile(
+    rf"^(?:(?:grand\s+)?totals?|number|count)(?:\s+number)?(?:\s+of)?(?:\s+{_KIND})*"
+    r"(?:\s+(?:requests?|demands?))?(?:\s+received)?$"
+    rf"|^(?:{_KIND}\s+)*(?:requests?|demands?)\s+received$"
+    r"|^received$"
+    rf"|^(?:{_KIND}\s+)*(?:requests?|demands?)\s+(?:by|per|from)\b.*$",
+    re.I)
+
+
+def is_total(label: str) -> bool:
+    """Whether a label is a total that names no type: "Total", "Total received", "Received",
+    "Number of requests", "Requests by country". It counts the type in scope, or every legal
+    demand where no type is in scope; a total that names legal demands is `all` by its words."""
+    text = strip_dates(label)
+    text = re.sub(r"\([^)]*\)|\b(?:19|20)\d\d\b|[*:†‡.]", " ", text)
+    text = re.sub(r"\s+(?:in|for|during|of|as of)\s*$", "", " ".join(text.split()), flags=re.I)
+    return bool(_TOTAL.match(text))
 
 
 def outcome_of(label: str) -> str | None:
@@ -121,6 +172,7 @@ _HALF = re.compile(
     r"\b(?:H([12])\s*[-/]?\s*(\d{4})|(\d{4})\s*[-/ ]?\s*H([12])|(first|second|1st|2nd) half of (\d{4}))\b", re.I)
 _YEAR = re.compile(r"(?<![\d,.$])\b(20[12]\d)\b(?![\d,])")
 _DATE = re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})\b", re.I)
+_MONTH_YEAR = re.compile(rf"\b{_MONTH},?\s+(\d{{4}})\b", re.I)
 
 
 def _month(text: str) -> int:
@@ -164,6 +216,7 @@ def find_periods(text: str) -> list[Period]:
                   else Period(date(y, 7, 1), date(y, 12, 31), m[0].strip()))
         found.append((m.start(), period))
         taken.append(m.span())
+    taken += [m.span() for m in _DATE.finditer(text)]  # the year of one day ("August 15, 2022") is no period
     for m in _YEAR.finditer(text):
         if any(a <= m.start() < b for a, b in taken):
             continue
@@ -188,3 +241,44 @@ def strip_dates(text: str) -> str:
     for pattern in (_DATE_RANGE, _MONTH_RANGE, _HALF, _DATE, _MONTH_DAY):
         text = pattern.sub(lambda m: " " * len(m[0]), text)
     return text
+
+
+# -- numbers that are not counts ---------------------------------------------------------------
+
+_NUM = r"(?<![\d,.])\d[\d,]*(?:\.\d+)?"  # from its first digit only: a long run is read once, not once per digit
+# Each: a pattern whose match holds numbers that are not counts of requests, and what they are.
+# Only what is surely not a count belongs here: a number the page may mean as a count, however
+# unlikely, must stay unplaced and be warned about (the ledger, scrapers/transparency_ledger.py).
+NOT_COUNTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(rf"(?:{_NUM}\s*(?:-|–|—|to)\s*)?{_NUM}\s*(?:%|percent\b|per\s+cent\b|percentage\s+points?\b)", re.I),
+     "a percentage"),
+    (re.compile(rf"[$€£¥]\s*{_NUM}|{_NUM}\s*(?:dollars|usd|euros?)\b", re.I), "an amount of money"),
+    (re.compile(r"\b\d+\s*U\.?\s?S\.?\s?C\.?\s*(?:§+\s*)?\d+[a-z]?(?:\s*\([a-z0-9]+\))*"
+                r"(?:\s*(?:-|–|,|and|to)\s*\d+[a-z]?(?:\s*\([a-z0-9]+\))*)*"
+                r"|\b\d+\s*C\.?\s?F\.?\s?R\.?\s*(?:§+\s*)?\d+(?:\.\d+)*"
+                r"|(?:§+|\bsections?\b|\bsec\.|\btitle\b|\bchapter\b|\brule\b|\barticle\b|\bart\.|\bpub(?:lic)?\.?\s*l(?:aw)?\.?"
+                r"(?:\s*no\.)?)\s*\d+[a-z]?(?:-\d+)?(?:\s*\([a-z0-9]+\))*"
+                r"|\b\d{3,4}\s*\([a-z]\)(?:\s*\(\d+\))*", re.I), "a legal citation"),
+    (re.compile(r"(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s*|\b\d{3}[\s.-])\d{3}[\s.-]\d{4}\b"), "a phone number"),
+    (re.compile(r"\b\d{1,6}\s+(?:[A-Z0-9][\w'.-]*\s+){1,4}(?:St|Street|Ave|Avenue|Blvd|Boulevard|Rd|Road|Dr|Drive|"
+                r"Ln|Lane|Pkwy|Parkway|Hwy|Highway)\b|\b(?:Suite|Ste\.?|P\.?\s?O\.?\s+Box)\s+\d+"
+                r"|\b[A-Z]{2}\s+\d{5}(?:-\d{4})?\b"), "an address"),
+    (re.compile(rf"\b{_NUM}(?:\s*(?:-|–|to)\s*{_NUM})?[\s-]*(?:business\s+)?(?:seconds?|minutes?|hours?|days?|weeks?|"
+                r"months?|years?)\b", re.I), "a length of time"),
+    (re.compile(r"\b\d{1,2}:\d{2}(?::\d{2})?\s*(?:[ap]\.?m\b\.?|utc\b|gmt\b)", re.I), "a time of day"),
+    (re.compile(r"\b\d{4}-\d{2}-\d{2}\b|\b\d{1,2}/\d{1,2}/\d{2,4}\b"), "a date"),
+    (re.compile(r"(?<![\d,.])\b(?:19|20)\d\d\b(?![,.]?\d)"), "a year"),
+    (re.compile(r"\[\d{1,3}\]"), "a footnote marker"),
+    (re.compile(r"^\s*(?:\d{1,2}(?:\.\d{1,2})+|\d{1,2}[.)])(?=\s)"), "a list or section number"),
+)
+
+
+def not_counts(text: str) -> list[tuple[int, int, str]]:
+    """Spans of `text` that hold numbers which are not counts: dates and periods (and their
+    bounds), years, percentages, money, legal citations, phone numbers, addresses, lengths of time,
+    footnote markers, the number of a list item or section."""
+    spans = [(m.start(), m.end(), "a date or reporting period")
+             for pattern in (_DATE_RANGE, _MONTH_RANGE, _HALF, _DATE, _MONTH_DAY, _MONTH_YEAR)
+             for m in pattern.finditer(text)]
+    spans += [(m.start(), m.end(), what) for pattern, what in NOT_COUNTS for m in pattern.finditer(text)]
+    return spans

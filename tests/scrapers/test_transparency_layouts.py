@@ -118,6 +118,7 @@ def test_one_set_of_figures_in_many_layouts(body: str) -> None:
     page = parse_report_page(PAGE.format(body).encode(), source_url="u")
     assert figures(page) == SAME_FIGURES
     assert page.warnings == ()
+    assert page.ledger.complete and page.ledger.placed == 3
 
 
 def test_a_figure_whose_type_is_nowhere_is_a_warning_not_a_total() -> None:
@@ -126,8 +127,11 @@ def test_a_figure_whose_type_is_nowhere_is_a_warning_not_a_total() -> None:
     page = parse_report_page(PAGE.format(body).encode(), source_url="u")
     assert figures(page) == {("US", "subpoenas", "received"): 10}
     (warning,) = page.warnings
-    assert warning.kind == "unplaced_figure"
-    assert "'We gave a full response to 300 of them.'" in warning.detail and "not loaded" in warning.detail
+    assert (warning.kind, warning.subject) == ("unplaced_number", "300")
+    assert "'We gave a full response to 300 of them.' (under Law Enforcement Requests, H1 2023 > Our response)" in (
+        warning.detail)
+    assert "names no request type" in warning.detail and "not loaded" in warning.detail
+    assert (page.ledger.seen, page.ledger.placed, page.ledger.unplaced) == (3, 1, 1)  # 2023, 300, 10
 
 
 def test_a_total_that_really_disagrees_is_still_warned_about() -> None:
