@@ -222,7 +222,7 @@ def views_section(timer: Timer, workdir: Path) -> None:
         times, peak, rows = timer.measure(select_all)
         show(f"SELECT * FROM {view}", times, peak, f"{len(rows):,} rows")
     con.close()
-    from ringwatch.warehouse.report.build import build_report
+    from ringwatch.warehouse.presentation.report.build import build_report
 
     def report() -> Any:
         return build_report(workdir / "views.duckdb", workdir / "report.html")

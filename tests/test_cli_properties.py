@@ -176,7 +176,7 @@ COMMANDS = sorted(name for name in cli.commands if name != "report")
 @pytest.fixture
 def no_serving(monkeypatch: pytest.MonkeyPatch) -> None:
     """`serve` with good settings would run forever: stop it where it would start Prefect."""
-    import ringwatch.flows.serve as serve_module
+    import ringwatch.flows.orchestration.serve as serve_module
 
     monkeypatch.setattr(serve_module, "serve_forever", lambda *a, **k: None)
 

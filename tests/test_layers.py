@@ -34,7 +34,7 @@ def test_only_the_http_module_imports_requests() -> None:
     # The one other network call: asking a configured Prefect API for its health (not a site).
     urllib_users = {p.relative_to(ROOT).as_posix() for pkg in ("scrapers", "warehouse", "flows")
                     for p in modules(pkg) if "urllib.request" in full_imports_of(p)}
-    assert urllib_users == {"flows/prefect_api.py"}
+    assert urllib_users == {"flows/orchestration/api.py"}
 
 
 def full_imports_of(path: Path) -> set[str]:
@@ -77,8 +77,8 @@ def test_parsers_reach_neither_the_network_nor_the_http_client_even_indirectly()
 
 
 def test_the_jobs_and_the_cli_fast_path_never_import_prefect() -> None:
-    for module in ("flows.jobs.sync", "flows.jobs.backfill", "flows.jobs.atlas", "flows.jobs.reparse",
-                   "flows.prefect_api", "flows.render", "flows.settings"):
+    for module in ("flows.core.sync", "flows.core.backfill", "flows.core.atlas", "flows.core.reparse",
+                   "flows.orchestration.api", "warehouse.presentation.render", "flows.core.settings"):
         assert not {m for m in transitive_imports(module) if m.split(".")[0] == "prefect"}, module
 
 

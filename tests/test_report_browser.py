@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ringwatch.warehouse.report.build import build_report
+from ringwatch.warehouse.presentation.report.build import build_report
 from tests.report_db import build_report_db
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",

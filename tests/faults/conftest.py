@@ -19,8 +19,8 @@ CONFIG = FAST_CONFIG.replace("read_timeout_seconds = 2.0", "read_timeout_seconds
 @pytest.fixture
 def db(tmp_path: Path) -> Path:
     """A database holding two quarters of 10 agencies, loaded through the real sync job."""
-    from ringwatch.flows.jobs.sync import sync_agency_map
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
+    from ringwatch.flows.core.sync import sync_agency_map
 
     path = tmp_path / "ringwatch.duckdb"
     config = tmp_path / "seed.toml"

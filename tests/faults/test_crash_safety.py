@@ -21,8 +21,8 @@ from tests.faults.test_faults import ROOT, dump, held_quarters
 PAUSING_SYNC = """
 import sys, time
 from pathlib import Path
-from ringwatch.flows.jobs.sync import sync_agency_map
-from ringwatch.flows.settings import load_settings
+from ringwatch.flows.core.sync import sync_agency_map
+from ringwatch.flows.core.settings import load_settings
 
 kml, quarter, pause, marker = sys.argv[1], sys.argv[2], float(sys.argv[3]), Path(sys.argv[4])
 

@@ -18,14 +18,14 @@ from hypothesis import strategies as st
 
 from bench.synthetic_map import synthetic_map_kml
 from ringwatch.flows.cli import cli
-from ringwatch.flows.render import changes_markdown
-from ringwatch.flows.settings import load_settings
+from ringwatch.flows.core.settings import load_settings
 from ringwatch.scrapers.agency_map import parse_agency_map
 from ringwatch.scrapers.atlas import parse_atlas_csv
 from ringwatch.scrapers.errors import ParseError, SettingsError
 from ringwatch.scrapers.http import HttpSettings, PoliteClient, ascii_int, parse_retry_after
 from ringwatch.scrapers.robots import parse_robots, pattern_matches
 from ringwatch.warehouse.changes import AgencyChange, ChangeSummary
+from ringwatch.warehouse.presentation.render import changes_markdown
 from tests.conftest import FIXTURES, within
 
 ROOT = Path(__file__).resolve().parents[2]

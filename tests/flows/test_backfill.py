@@ -247,7 +247,7 @@ def test_reparse_after_a_parser_change_updates_snapshots_without_a_request(
     report = Path(__file__).parents[1] / "fixtures/transparency/report_2020_table_rows.html"
     assert run_cli("sync", "--from-file", str(report), "--observed-at", "2021-01-20", "--db", str(db),
                    "--config", str(config)).exit_code == 0
-    import ringwatch.flows.jobs.reparse as reparse_module
+    import ringwatch.flows.core.reparse as reparse_module
     from ringwatch.scrapers.agency_map import parse_agency_map
 
     def changed_parser(data: bytes, *, source_url: str, **limits: int) -> list:
@@ -303,7 +303,7 @@ def test_transparency_backfill_keeps_restated_figures_and_publishes_progress(tmp
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
-    from ringwatch.flows.backfill import backfill as backfill_flow
+    from ringwatch.flows.orchestration.backfill import backfill as backfill_flow
 
     outcomes = backfill_flow(since="2020Q4", until="2021Q2", source="transparency", db_path=str(db),
                              config_path=str(conf))
@@ -318,7 +318,7 @@ def test_transparency_backfill_keeps_restated_figures_and_publishes_progress(tmp
 def test_backfill_flow_loads_from_its_entrypoint_with_its_parameters() -> None:
     from prefect.flows import load_flow_from_entrypoint
 
-    loaded = load_flow_from_entrypoint("flows/backfill.py:backfill")
+    loaded = load_flow_from_entrypoint("flows/orchestration/backfill.py:backfill")
     assert loaded.name == "backfill"
     properties = loaded.parameters.properties
     assert {"since", "until", "source", "dry_run"} <= set(properties)

@@ -11,8 +11,8 @@ import pytest
 import responses
 
 from bench.synthetic_map import synthetic_map_kml
-from ringwatch.flows.serve import build_deployments
-from ringwatch.flows.settings import load_settings
+from ringwatch.flows.core.settings import load_settings
+from ringwatch.flows.orchestration.serve import build_deployments
 from tests.conftest import FAST_CONFIG, MAP_URL, ROBOTS_URL, TARGET_URL, read_fixture
 
 pytestmark = [pytest.mark.prefect, pytest.mark.usefixtures("prefect_server")]
@@ -61,7 +61,7 @@ def test_a_scheduled_run_records_its_quarter_and_publishes_what_changed(tmp_path
     from prefect.flow_engine import run_flow
     from prefect.states import Scheduled
 
-    from ringwatch.flows.sync import sync
+    from ringwatch.flows.orchestration.sync import sync
 
     db = tmp_path / "r.duckdb"
     seed = tmp_path / "seed.kml"

@@ -11,7 +11,7 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
 from ringwatch.flows.cli import cli
-from ringwatch.flows.settings import ScheduleSettings, Settings, check_schedule, load_settings
+from ringwatch.flows.core.settings import ScheduleSettings, Settings, check_schedule, load_settings
 from ringwatch.scrapers.errors import SettingsError
 from ringwatch.scrapers.http import HttpSettings
 from ringwatch.warehouse.quality import GatePolicy
@@ -173,7 +173,7 @@ def test_unknown_sections_and_keys_exit_2_naming_the_file_the_section_and_the_kn
 def test_every_known_section_and_key_of_the_defaults_is_accepted_and_nothing_else_is_known() -> None:
     import tomllib
 
-    from ringwatch.flows.settings import _TABLES
+    from ringwatch.flows.core.settings import _TABLES
 
     raw = tomllib.loads(DEFAULTS.read_text(encoding="utf-8"))
     written = {f"{k}.{s}" if k == "sources" else k for k, v in raw.items() for s in (v if k == "sources" else [k])}
@@ -217,7 +217,7 @@ def test_serve_stops_on_a_bad_schedule_before_it_loads_prefect(tmp_path: Path,
                                                                monkeypatch: pytest.MonkeyPatch) -> None:
     path = tmp_path / "mine.toml"
     path.write_text('[schedule]\ntimezone = "Europe/Londn"\n', encoding="utf-8")
-    monkeypatch.setitem(sys.modules, "ringwatch.flows.serve", None)  # any import of it now fails
+    monkeypatch.setitem(sys.modules, "ringwatch.flows.orchestration.serve", None)  # any import of it now fails
     code, stderr = run("serve", "--config", str(path), "--db", str(tmp_path / "x.duckdb"))
     assert code == 2
     assert stderr.startswith(f"Error: {path}: [schedule] timezone = 'Europe/Londn' is not a timezone (did you "
@@ -225,7 +225,7 @@ def test_serve_stops_on_a_bad_schedule_before_it_loads_prefect(tmp_path: Path,
 
 
 def test_settings_built_in_code_are_checked_before_prefect_sees_the_schedule() -> None:
-    from ringwatch.flows.serve import build_deployments
+    from ringwatch.flows.orchestration.serve import build_deployments
 
     bad = Settings(db_path=Path("x.duckdb"), http=HttpSettings(), flow=load_settings().flow, gates=GatePolicy(),
                    schedule=ScheduleSettings(cron="0 6 1 1,4,7,10 *", timezone="Mars/Olympus"))

@@ -30,8 +30,8 @@ SEED_QUARTERS = ("2024Q1", "2024Q2")
 def run_sync(db: Path, config: Path, **kwargs: object) -> dict:
     from dataclasses import asdict
 
-    from ringwatch.flows.jobs.sync import sync_agency_map
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
+    from ringwatch.flows.core.sync import sync_agency_map
 
     return asdict(sync_agency_map(load_settings(config, db_path=db), **kwargs))  # type: ignore[arg-type]
 
@@ -39,7 +39,7 @@ def run_sync(db: Path, config: Path, **kwargs: object) -> dict:
 def run_flow(db: Path, config: Path, **kwargs: object) -> dict:
     from dataclasses import asdict
 
-    from ringwatch.flows.sync_agency_map import sync_agency_map as sync
+    from ringwatch.flows.orchestration.sync_agency_map import sync_agency_map as sync
 
     return asdict(sync(db_path=str(db), config_path=str(config), **kwargs))
 
@@ -137,8 +137,8 @@ def test_from_file_loads_kmz_with_observed_at(tmp_path: Path, fast_config: Path)
 
 
 def test_deployment_runs_take_the_quarter_from_the_scheduled_time() -> None:
-    from ringwatch.flows.jobs.steps import choose_quarter
-    from ringwatch.flows.steps import scheduled_start
+    from ringwatch.flows.core.steps import choose_quarter
+    from ringwatch.flows.orchestration.tasks import scheduled_start
 
     scheduled = datetime(2025, 4, 1, 6, tzinfo=UTC)
     late_start = datetime(2025, 5, 20, tzinfo=UTC)  # the run started late: Q2 by the clock

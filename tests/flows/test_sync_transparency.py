@@ -18,8 +18,8 @@ def sync_transparency(*, db_path: str, config_path: str, **kwargs: object) -> di
     """The transparency sync job in-process, as the CLI runs it without a Prefect API."""
     from dataclasses import asdict
 
-    from ringwatch.flows.jobs.sync import sync_transparency as job
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
+    from ringwatch.flows.core.sync import sync_transparency as job
 
     return asdict(job(load_settings(config_path, db_path=db_path), **kwargs))  # type: ignore[arg-type]
 

@@ -210,8 +210,8 @@ def test_a_failure_that_is_not_the_network_gives_no_offline_hint(tmp_path: Path)
 
 
 def test_the_empty_warehouse_summary_names_the_offline_loads_and_no_failed_command() -> None:
-    from ringwatch.flows.render import changes_markdown
     from ringwatch.warehouse.changes import ChangeSummary
+    from ringwatch.warehouse.presentation.render import changes_markdown
 
     text = changes_markdown(ChangeSummary(quarter=None))
     assert "No agency-map snapshot is held yet" in text

@@ -5,11 +5,11 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from ringwatch.flows.render import changes_markdown
 from ringwatch.scrapers.records import Snapshot
 from ringwatch.scrapers.transparency import parse_report_page
 from ringwatch.warehouse.changes import summarize_changes
 from ringwatch.warehouse.load_transparency import ParsedReport, load_reports
+from ringwatch.warehouse.presentation.render import changes_markdown
 from tests.conftest import read_fixture
 from tests.warehouse.test_load import agency, load
 

@@ -168,7 +168,7 @@ def test_a_missing_aliases_file_says_how_to_fix_it(tmp_path: Path) -> None:
 
 
 def test_the_settings_read_the_aliases_file_beside_the_config(tmp_path: Path) -> None:
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
 
     (tmp_path / "mine.csv").write_text("decision,key_a,key_b,note\nsame,aos:1,aos:2,x\n", encoding="utf-8")
     (tmp_path / "settings.toml").write_text('[identity]\naliases_file = "mine.csv"\n', encoding="utf-8")

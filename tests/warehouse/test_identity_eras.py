@@ -301,8 +301,8 @@ def db_checks() -> list:  # the warehouse's own column checks
 
 
 def test_what_changed_counts_the_pairs_to_review(con: duckdb.DuckDBPyConnection) -> None:
-    from ringwatch.flows.render import changes_markdown
     from ringwatch.warehouse.changes import summarize_changes
+    from ringwatch.warehouse.presentation.render import changes_markdown
 
     load_source(con, ATLAS_2020)
     load_source(con, MAP_2021)

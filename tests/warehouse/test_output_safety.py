@@ -18,9 +18,9 @@ from matplotlib.figure import Figure
 from ringwatch.flows.cli import cli
 from ringwatch.scrapers.errors import OutputRefused
 from ringwatch.warehouse.output_guard import refuse_warehouse_paths
-from ringwatch.warehouse.report import build
-from ringwatch.warehouse.report.build import is_ringwatch_chart, mark_chart
-from ringwatch.warehouse.report.charts import draw_charts
+from ringwatch.warehouse.presentation.report import build
+from ringwatch.warehouse.presentation.report.build import is_ringwatch_chart, mark_chart
+from ringwatch.warehouse.presentation.report.charts import draw_charts
 from tests.conftest import FIXTURES
 
 MAP = FIXTURES / "agency_map" / "active_agency_map_2024-01-15.kml"

@@ -19,9 +19,9 @@ from click.testing import CliRunner
 
 from ringwatch.flows.cli import cli
 from ringwatch.warehouse.db import connect
-from ringwatch.warehouse.report import charts
-from ringwatch.warehouse.report.build import ReportFiles, build_report
-from ringwatch.warehouse.report.data import growth_baseline, read_report_data
+from ringwatch.warehouse.presentation.report import charts
+from ringwatch.warehouse.presentation.report.build import ReportFiles, build_report
+from ringwatch.warehouse.presentation.report.data import growth_baseline, read_report_data
 from tests.report_db import LATEST, build_report_db
 
 SLUGS = ["agencies-over-time", "joins-and-departures", "agencies-by-state", "agencies-tile-map",

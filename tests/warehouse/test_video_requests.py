@@ -13,7 +13,7 @@ import pytest
 from ringwatch.scrapers.errors import WarehouseError
 from ringwatch.scrapers.metric_periods import counts_requests, period_of_field
 from ringwatch.warehouse.db import connect
-from ringwatch.warehouse.export import export_warehouse
+from ringwatch.warehouse.presentation.export import export_warehouse
 from ringwatch.warehouse.read import run_query
 from tests.warehouse.test_identity_eras import load_source
 

@@ -11,8 +11,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from ringwatch.flows.jobs.events import interruption
-from ringwatch.flows.jobs.steps import keep_captures
+from ringwatch.flows.core.events import interruption
+from ringwatch.flows.core.steps import keep_captures
 from ringwatch.scrapers.errors import RingwatchError
 from ringwatch.scrapers.records import Capture
 from ringwatch.warehouse.db import Warehouse

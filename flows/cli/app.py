@@ -54,7 +54,7 @@ def _reports_errors(func: F) -> F:
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        from ringwatch.flows.jobs.events import Terminated
+        from ringwatch.flows.core.events import Terminated
 
         def terminate(signum: int, frame: object) -> None:
             raise Terminated()
@@ -92,7 +92,7 @@ def _reports_errors(func: F) -> F:
 def _through_prefect(verbose: bool) -> bool:
     """Whether this command runs through Prefect: only when an API is configured, and then
     only if it answers (else one line naming it)."""
-    from ringwatch.flows.prefect_api import check_answers, configured_api
+    from ringwatch.flows.orchestration.api import check_answers, configured_api
 
     url = configured_api()
     if not url:
@@ -104,7 +104,7 @@ def _through_prefect(verbose: bool) -> bool:
 
 def _show_progress(event: Any) -> None:
     """A job's retries and notes, one line each on stderr."""
-    from ringwatch.flows.jobs.events import EventKind
+    from ringwatch.flows.core.events import EventKind
 
     if event.kind is EventKind.RETRY:
         click.echo(f"retrying: {event.message}", err=True)
@@ -186,12 +186,12 @@ def sync(source: str, quarter: str | None, force: bool, from_file: str | None,
         raise click.UsageError("--observed-at goes with --from-file.")
     if from_file and source == "all":
         source = _source_of_file(from_file)
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
 
     settings = load_settings(config_path, db_path=db_path)
     if _through_prefect(verbose):
-        from ringwatch.flows.sync import SyncFailed
-        from ringwatch.flows.sync import sync as sync_flow
+        from ringwatch.flows.orchestration.sync import SyncFailed
+        from ringwatch.flows.orchestration.sync import sync as sync_flow
 
         try:
             result = sync_flow(source=source, quarter=quarter, force=force, from_file=from_file,
@@ -199,7 +199,7 @@ def sync(source: str, quarter: str | None, force: bool, from_file: str | None,
         except SyncFailed as failed:
             result = failed.result
     else:
-        from ringwatch.flows.jobs.sync import sync as sync_job
+        from ringwatch.flows.core.sync import sync as sync_job
 
         result = sync_job(settings, source=source, quarter=quarter, force=force, from_file=from_file,
                           observed_at=observed_at, progress=_show_progress)
@@ -232,9 +232,9 @@ def backfill(since: str, until: str, source: str, dry_run: bool, force: bool, ve
     the archive has no capture for are gaps, not failures. Runs through Prefect only when a
     Prefect API is configured (see 'ringwatch sync --help').
     """
-    from ringwatch.flows.jobs.events import Event, EventKind
-    from ringwatch.flows.output import render
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.events import Event, EventKind
+    from ringwatch.flows.core.settings import load_settings
+    from ringwatch.warehouse.presentation.output import render
 
     settings = load_settings(config_path, db_path=db_path)
     quarters = len(range(_index(since), _index(until) + 1)) * (2 if source == "all" else 1)
@@ -247,8 +247,8 @@ def backfill(since: str, until: str, source: str, dry_run: bool, force: bool, ve
                 _show_progress(event)
 
         if _through_prefect(verbose):
-            from ringwatch.flows.backfill import BackfillFailed
-            from ringwatch.flows.backfill import backfill as backfill_flow
+            from ringwatch.flows.orchestration.backfill import BackfillFailed
+            from ringwatch.flows.orchestration.backfill import backfill as backfill_flow
 
             try:
                 outcomes = backfill_flow(since=since, until=until, source=source, dry_run=dry_run,
@@ -256,7 +256,7 @@ def backfill(since: str, until: str, source: str, dry_run: bool, force: bool, ve
             except BackfillFailed as exc:
                 raise click.ClickException(str(exc)) from None
         else:
-            from ringwatch.flows.jobs.backfill import backfill as backfill_job
+            from ringwatch.flows.core.backfill import backfill as backfill_job
 
             outcomes = backfill_job(settings, since=since, until=until, source=source, dry_run=dry_run,
                                     force=force, progress=advance)
@@ -296,16 +296,16 @@ def import_atlas(path: str, observed_at: datetime | None, force: bool, verbose: 
     Type of LEA and Link 1 Date to the snapshot's fields, and loads it as the quarter of the
     export date (origin 'atlas'). Duplicate agencies are merged and reported.
     """
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
 
     settings = load_settings(config_path, db_path=db_path)
     if _through_prefect(verbose):
-        from ringwatch.flows.import_atlas import import_atlas as import_flow
+        from ringwatch.flows.orchestration.import_atlas import import_atlas as import_flow
 
         result = import_flow(path=path, observed_at=observed_at, force=force, db_path=db_path,
                              config_path=config_path)
     else:
-        from ringwatch.flows.jobs.atlas import import_atlas as import_job
+        from ringwatch.flows.core.atlas import import_atlas as import_job
 
         result = import_job(settings, path, observed_at=observed_at, force=force)
     click.echo(result.line())
@@ -328,16 +328,16 @@ def reparse(source: str, quarter: str | None, force: bool, verbose: bool, db_pat
 
     No network: the way to repair history after a parser fix. Exits 1 if any capture fails.
     """
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
 
     settings = load_settings(config_path, db_path=db_path)
     if _through_prefect(verbose):
-        from ringwatch.flows.reparse import reparse as reparse_flow
+        from ringwatch.flows.orchestration.reparse import reparse as reparse_flow
 
         outcomes = reparse_flow(source=source, quarter=quarter, force=force, db_path=db_path,
                                 config_path=config_path)
     else:
-        from ringwatch.flows.jobs.reparse import reparse as reparse_job
+        from ringwatch.flows.core.reparse import reparse as reparse_job
 
         outcomes = reparse_job(settings, source=source, quarter=quarter, force=force)
     for o in outcomes:
@@ -366,10 +366,10 @@ def serve(db_path: str | None, config_path: str | None) -> None:
     One run at a time; stopping the process does not pause the schedule. Needs a Prefect
     API (PREFECT_API_URL, e.g. from 'prefect server start') to be useful beyond this process.
     """
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
 
     settings = load_settings(config_path, db_path=db_path)  # a bad [schedule] stops here, before Prefect loads
-    from ringwatch.flows.serve import serve_forever
+    from ringwatch.flows.orchestration.serve import serve_forever
 
     serve_forever(settings, db_path=db_path, config_path=config_path)
 
@@ -388,7 +388,7 @@ def _source_of_file(path: str) -> str:
 def _print_sync(result: Any) -> None:
     """Each source's line (errors on stderr), its warnings, once the offline loads if the network
     looks down, then what changed (not when every source failed: this run changed nothing)."""
-    from ringwatch.flows.render import changes_markdown
+    from ringwatch.warehouse.presentation.render import changes_markdown
 
     for outcome in result.results:
         if outcome.failed:
@@ -418,8 +418,8 @@ def _print_sync(result: Any) -> None:
 def changes(quarter: str | None, limit: int, db_path: str | None, config_path: str | None) -> None:
     """What changed in a quarter: agencies now, joins and departures since the previous quarter
     held (by name), states added, and new or restated transparency periods. Read-only."""
-    from ringwatch.flows.render import changes_markdown
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
+    from ringwatch.warehouse.presentation.render import changes_markdown
     from ringwatch.warehouse.read import read_changes
 
     settings = load_settings(config_path, db_path=db_path)
@@ -447,8 +447,8 @@ def query(sql: str, fmt: str, db_path: str | None, config_path: str | None) -> N
 
     Example: ringwatch query "SELECT * FROM agency_counts_by_quarter"
     """
-    from ringwatch.flows.output import render_results
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
+    from ringwatch.warehouse.presentation.output import render_results
     from ringwatch.warehouse.read import run_statements
 
     settings = load_settings(config_path, db_path=db_path)
@@ -478,9 +478,9 @@ def export(out: str, fmt: str, db_path: str | None, config_path: str | None) -> 
     """
     from pathlib import Path
 
-    from ringwatch.flows.settings import load_settings
-    from ringwatch.warehouse.export import export_warehouse
+    from ringwatch.flows.core.settings import load_settings
     from ringwatch.warehouse.output_guard import join_names
+    from ringwatch.warehouse.presentation.export import export_warehouse
 
     settings = load_settings(config_path, db_path=db_path)
     result = export_warehouse(settings.db_path, Path(out), fmt=fmt)
@@ -504,8 +504,8 @@ def status(check: bool, db_path: str | None, config_path: str | None) -> None:
     [staleness] grace_days, or (agency map) its content has not changed for
     [staleness] unchanged_quarters quarters; --check then exits 1.
     """
-    from ringwatch.flows.output import render_status
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
+    from ringwatch.warehouse.presentation.output import render_status
     from ringwatch.warehouse.read import source_status
 
     settings = load_settings(config_path, db_path=db_path)
@@ -545,8 +545,8 @@ def report(out: str, png_dir: str | None, db_path: str | None, config_path: str 
     """
     from pathlib import Path
 
-    from ringwatch.flows.settings import load_settings
-    from ringwatch.warehouse.report.build import build_report
+    from ringwatch.flows.core.settings import load_settings
+    from ringwatch.warehouse.presentation.report.build import build_report
 
     settings = load_settings(config_path, db_path=db_path)
     click.echo(f"reading {settings.db_path} and drawing the charts...", err=True)
@@ -578,8 +578,8 @@ def remove_load(run_id: int | None, yes: bool, db_path: str | None, config_path:
     the views then read as if it had never been loaded. Loading the file again brings it
     back. A snapshot this load replaced is not restored.
     """
-    from ringwatch.flows.output import render
-    from ringwatch.flows.settings import load_settings
+    from ringwatch.flows.core.settings import load_settings
+    from ringwatch.warehouse.presentation.output import render
     from ringwatch.warehouse.quality import location_of
     from ringwatch.warehouse.removal import list_loads, preview_removal, remove_from
 
@@ -615,7 +615,3 @@ def _quiet_prefect(verbose: bool) -> None:
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL", "CRITICAL")
         os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL", "CRITICAL")
-
-
-if __name__ == "__main__":  # python -m ringwatch.flows.cli, as the tests' subprocesses run it
-    cli()

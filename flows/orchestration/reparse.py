@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from prefect import flow
 
-from ringwatch.flows.jobs import reparse as jobs
-from ringwatch.flows.settings import load_settings
-from ringwatch.flows.steps import library_logs_to_prefect, log_event, prefect_steps
+from ringwatch.flows.core import reparse as jobs
+from ringwatch.flows.core.settings import load_settings
+from ringwatch.flows.orchestration.tasks import library_logs_to_prefect, log_event, prefect_steps
 
 
 @flow(name="reparse")

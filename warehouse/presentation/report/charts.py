@@ -23,8 +23,8 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from ringwatch.warehouse.presentation.report.data import PeriodRequests, ReportData, RequestRange
 from ringwatch.warehouse.quarters import Quarter
-from ringwatch.warehouse.report.data import PeriodRequests, ReportData, RequestRange
 
 # Four lightness steps (greyscale 0.17, 0.37, 0.64, 0.85 by ITU-R 601 luma): dark to light.
 DARK = "#1d2d50"

@@ -6,9 +6,9 @@ from datetime import datetime
 
 from prefect import flow
 
-from ringwatch.flows.jobs import atlas as jobs
-from ringwatch.flows.settings import load_settings
-from ringwatch.flows.steps import library_logs_to_prefect, prefect_steps
+from ringwatch.flows.core import atlas as jobs
+from ringwatch.flows.core.settings import load_settings
+from ringwatch.flows.orchestration.tasks import library_logs_to_prefect, prefect_steps
 
 
 @flow(name="import-atlas")

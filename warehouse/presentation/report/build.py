@@ -22,9 +22,9 @@ from ringwatch.warehouse.output_guard import (
     refuse_warehouse_paths,
     write_atomically,
 )
-from ringwatch.warehouse.report.charts import draw_charts
-from ringwatch.warehouse.report.data import read_report_data
-from ringwatch.warehouse.report.page import GENERATOR_META, render_page
+from ringwatch.warehouse.presentation.report.charts import draw_charts
+from ringwatch.warehouse.presentation.report.data import read_report_data
+from ringwatch.warehouse.presentation.report.page import GENERATOR_META, render_page
 from ringwatch.warehouse.staleness import StalenessPolicy
 
 # Pages written before the generator marker open with this title.

@@ -1,6 +1,6 @@
 """What the Prefect flows add to the jobs: each step a task, fetches retried, logs and artifacts.
 
-Only the flows import this (and Prefect); the jobs in flows/jobs/ never do.
+Only the flows import this (and Prefect); the jobs in flows/core/ never do.
 """
 
 from __future__ import annotations
@@ -14,14 +14,14 @@ from typing import Any, TypeVar
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from ringwatch.flows.jobs.events import Event, EventKind
-from ringwatch.flows.jobs.steps import StepRunner
-from ringwatch.flows.render import changes_markdown, changes_table
+from ringwatch.flows.core.events import Event, EventKind
+from ringwatch.flows.core.steps import StepRunner
 from ringwatch.scrapers.errors import FetchError
 from ringwatch.warehouse.changes import ChangeSummary
+from ringwatch.warehouse.presentation.render import changes_markdown, changes_table
 
 T = TypeVar("T")
-LIBRARY_LOGGERS = ("ringwatch.scrapers", "ringwatch.warehouse", "ringwatch.flows.jobs")
+LIBRARY_LOGGERS = ("ringwatch.scrapers", "ringwatch.warehouse", "ringwatch.flows.core")
 CHANGES_KEY = "quarterly-changes"
 CHANGES_LIMIT = 50
 

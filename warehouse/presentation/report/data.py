@@ -171,7 +171,7 @@ def read_report_data(db_path: Path, *, now: datetime | None = None,
 
 def _read(con: duckdb.DuckDBPyConnection, db_path: Path, statuses: tuple[SourceStatus, ...],
           made_at: datetime) -> ReportData:
-    q = named_queries("report/queries.sql")
+    q = named_queries("presentation/report/queries.sql")
     held = tuple(r[0] for r in con.execute(q["quarters_held"]).fetchall())
     latest = held[-1] if held else None
     baseline = growth_baseline(held)

@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urljoin, urlsplit
 
-from ringwatch.flows.jobs.attempt import open_warehouse
-from ringwatch.flows.jobs.events import Event, EventKind, Progress, ignore
-from ringwatch.flows.jobs.steps import keep_captures
-from ringwatch.flows.settings import Settings
+from ringwatch.flows.core.attempt import open_warehouse
+from ringwatch.flows.core.events import Event, EventKind, Progress, ignore
+from ringwatch.flows.core.settings import Settings
+from ringwatch.flows.core.steps import keep_captures
 from ringwatch.scrapers.agency_map import parse_agency_map, read_kml
 from ringwatch.scrapers.errors import ConfigError, ParseError, RingwatchError
 from ringwatch.scrapers.http import PoliteClient

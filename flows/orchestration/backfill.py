@@ -7,10 +7,10 @@ from typing import Any
 
 from prefect import flow, get_run_logger
 
-from ringwatch.flows.jobs import backfill as jobs
-from ringwatch.flows.jobs.events import Event
-from ringwatch.flows.settings import load_settings
-from ringwatch.flows.steps import library_logs_to_prefect
+from ringwatch.flows.core import backfill as jobs
+from ringwatch.flows.core.events import Event
+from ringwatch.flows.core.settings import load_settings
+from ringwatch.flows.orchestration.tasks import library_logs_to_prefect
 from ringwatch.scrapers.errors import RingwatchError
 
 

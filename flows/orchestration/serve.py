@@ -15,9 +15,9 @@ from typing import Any
 from prefect.client.schemas.objects import ConcurrencyLimitConfig, ConcurrencyLimitStrategy
 from prefect.schedules import Cron
 
-from ringwatch.flows.backfill import backfill
-from ringwatch.flows.settings import Settings, check_schedule
-from ringwatch.flows.sync import sync
+from ringwatch.flows.core.settings import Settings, check_schedule
+from ringwatch.flows.orchestration.backfill import backfill
+from ringwatch.flows.orchestration.sync import sync
 
 SYNC_DEPLOYMENT = "quarterly-sync"
 BACKFILL_DEPLOYMENT = "backfill"

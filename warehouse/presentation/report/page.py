@@ -11,9 +11,9 @@ from html import escape
 from typing import Any
 
 from ringwatch.scrapers import __version__
+from ringwatch.warehouse.presentation.report.charts import Chart, Table
+from ringwatch.warehouse.presentation.report.data import ReportData
 from ringwatch.warehouse.read import SourceStatus
-from ringwatch.warehouse.report.charts import Chart, Table
-from ringwatch.warehouse.report.data import ReportData
 
 # In every page's head: how a later `ringwatch report` knows a file at --out as its own.
 GENERATOR_META = '<meta name="generator" content="ringwatch report">'

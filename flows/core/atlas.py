@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ringwatch.flows.jobs.attempt import writing
-from ringwatch.flows.jobs.steps import StepRunner, inline, keep_captures
+from ringwatch.flows.core.attempt import writing
+from ringwatch.flows.core.steps import StepRunner, inline, keep_captures
 from ringwatch.scrapers.atlas import observed_at_from_name, parse_atlas_csv
 from ringwatch.scrapers.errors import ConfigError
 from ringwatch.scrapers.files import read_capture_file

@@ -13,9 +13,9 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ringwatch.flows.jobs.attempt import begin, fail, open_warehouse, writing
-from ringwatch.flows.jobs.events import Event, EventKind, Progress, ignore
-from ringwatch.flows.jobs.steps import StepRunner, choose_quarter, inline, keep_captures
+from ringwatch.flows.core.attempt import begin, fail, open_warehouse, writing
+from ringwatch.flows.core.events import Event, EventKind, Progress, ignore
+from ringwatch.flows.core.steps import StepRunner, choose_quarter, inline, keep_captures
 from ringwatch.scrapers.agency_map import parse_agency_map
 from ringwatch.scrapers.agency_map_fetch import fetch_agency_map
 from ringwatch.scrapers.errors import ConfigError, NetworkUnreachable, RingwatchError

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ringwatch.flows.jobs.attempt import open_warehouse
-from ringwatch.flows.jobs.events import Event, EventKind, Progress, ignore
-from ringwatch.flows.jobs.steps import StepRunner, inline
+from ringwatch.flows.core.attempt import open_warehouse
+from ringwatch.flows.core.events import Event, EventKind, Progress, ignore
+from ringwatch.flows.core.steps import StepRunner, inline
 from ringwatch.scrapers.agency_map import parse_agency_map
 from ringwatch.scrapers.atlas import parse_atlas_csv
 from ringwatch.scrapers.errors import ConfigError, RingwatchError

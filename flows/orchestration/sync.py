@@ -11,9 +11,15 @@ from datetime import datetime
 
 from prefect import flow, get_run_logger
 
-from ringwatch.flows.jobs import sync as jobs
-from ringwatch.flows.settings import load_settings
-from ringwatch.flows.steps import library_logs_to_prefect, log_event, prefect_steps, publish_changes, scheduled_start
+from ringwatch.flows.core import sync as jobs
+from ringwatch.flows.core.settings import load_settings
+from ringwatch.flows.orchestration.tasks import (
+    library_logs_to_prefect,
+    log_event,
+    prefect_steps,
+    publish_changes,
+    scheduled_start,
+)
 from ringwatch.scrapers.errors import RingwatchError
 
 
