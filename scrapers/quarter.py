@@ -1,0 +1,49 @@
+"""A quarter (2025Q1): the unit every snapshot, report period and schedule is counted in.
+
+A plain value, so that every layer passes quarters, not labels: text only where it meets
+the warehouse (the label column) or a person (options, output). The quarter rule, which
+quarter an observation describes, is the warehouse's (warehouse/quarters.py).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+_LABEL = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.I)
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Quarter:
+    year: int
+    number: int
+
+    @classmethod
+    def parse(cls, label: str) -> Quarter:
+        """Read `2025Q1` (also `2025-Q1`, `2025q1`); raise ValueError otherwise."""
+        match = _LABEL.match(label.strip())
+        if not match:
+            raise ValueError(f"not a quarter: {label!r}; expected YYYYQn, e.g. 2025Q1")
+        return cls(int(match[1]), int(match[2]))
+
+    @classmethod
+    def containing(cls, day: date) -> Quarter:
+        return cls(day.year, (day.month - 1) // 3 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year}Q{self.number}"
+
+    @property
+    def first_day(self) -> date:
+        return date(self.year, 3 * self.number - 2, 1)
+
+    @property
+    def last_day(self) -> date:
+        return self.next().first_day - timedelta(days=1)
+
+    def next(self) -> Quarter:
+        return Quarter(self.year + 1, 1) if self.number == 4 else Quarter(self.year, self.number + 1)
+
+    def previous(self) -> Quarter:
+        return Quarter(self.year - 1, 4) if self.number == 1 else Quarter(self.year, self.number - 1)
