@@ -1,5 +1,5 @@
 """Hostile and strange input, round two: each case here failed (hung, crashed, or swallowed
-memory) before it was fixed. The README's "Failure modes" table lists them."""
+memory) before it was fixed. The "Failure modes" table in docs/failure-modes.md lists them."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 -- left and another of the same type joined in the same state, with similar names in the same
 -- city, or the same name in another city (the Atlas gives a sheriff's county seat where the map
 -- may give another town). Pairs the aliases file calls different are left out. Built on
--- agency_changes. Decide each pair in config/agency_aliases.csv (README: Agency identity).
+-- agency_changes. Decide each pair in config/agency_aliases.csv (docs/identity.md).
 CREATE OR REPLACE VIEW agency_identity_review AS
 WITH changes AS (
     SELECT quarter, compared_with, change, agency_id, name, agency_type, city, state,

@@ -50,7 +50,7 @@ def render_page(data: ReportData, charts: Sequence[Chart], *, png_names: Sequenc
         "<header><h1>Ring and the police: the Neighbors network and legal demands over time</h1>",
         f'<p class="meta">Made {data.made_at:%Y-%m-%d %H:%M} UTC by ringwatch {escape(__version__)} from '
         f"<code>{escape(str(data.db_path))}</code>, read-only. Every number below comes from the "
-        "database's documented views; the README says how each is defined.</p></header>",
+        "database's documented views; ringwatch's docs/tables-and-views.md says how each is defined.</p></header>",
     ]
     if data.is_empty:
         parts.append('<p class="notice" id="empty-notice">This database holds no agency-map snapshot and no '
