@@ -7,15 +7,17 @@ DuckDB's C allocations too). Ratios are taken pair by pair within the same run.
     pip install -e '.[bench]'      # dlt, for the load comparison
     python bench/run.py            # about 15 minutes on a 2-core machine
     python bench/run.py --sizes 2700 --runs 5 --skip-e2e   # a quick look
+    python bench/run.py --only history                     # one section
 
 Identity resolution runs inside every load, so the load figures include it; the identity
 section loads a map across the 2021 format change and prints the joins and departures that
 result (both 0 when every agency was recognised).
 
 Targets (issue 7), read from the output: parse within 3x of the lxml floor; load at least 5x
-faster than dlt; 270,000 placemarks within 120x the time of 2,700 and under 1 GB; each trend
-view under 100 ms; a cold `ringwatch sync --from-file` (no Prefect API configured) within 5x of a
-bare Python importing duckdb, lxml and requests (issue 14).
+faster than dlt (into a fresh warehouse, its creation included); 270,000 placemarks within 120x
+the time of 2,700 and under 1 GB; each trend view under 100 ms; a cold `ringwatch sync
+--from-file` (no Prefect API configured) within 5x of a bare Python importing duckdb, lxml and
+requests (issue 14); the 40th quarter's load within 1.3x of the 2nd's (issue 21).
 """
 
 from __future__ import annotations
@@ -42,9 +44,10 @@ sys.path.insert(0, str(ROOT))
 
 from lxml import etree  # noqa: E402
 
-from bench.synthetic_map import synthetic_map_kml  # noqa: E402
+from bench.synthetic_map import synthetic_map_kml, synthetic_quarters  # noqa: E402
 from ringwatch.scrapers.agency_map import parse_agency_map  # noqa: E402
 from ringwatch.scrapers.records import Snapshot  # noqa: E402
+from ringwatch.scrapers.sources import Source  # noqa: E402
 from ringwatch.warehouse.db import connect  # noqa: E402
 from ringwatch.warehouse.load import load_agency_snapshot  # noqa: E402
 from ringwatch.warehouse.quality import merge_duplicates  # noqa: E402
@@ -130,7 +133,7 @@ def measure_size(size: int, timer: Timer, workdir: Path) -> float:
     t_floor, m_floor, count = timer.measure(lambda: lxml_floor(data), runs=runs)
     assert count == len(agencies) == size
     kept, _ = merge_duplicates(agencies)
-    snapshot = Snapshot("agency_map", "2025Q1", OBSERVED, tuple(kept))
+    snapshot = Snapshot(Source.AGENCY_MAP, Quarter(2025, 1), OBSERVED, tuple(kept))
     counter = iter(range(10**6))
 
     def ringwatch_load() -> None:
@@ -144,14 +147,16 @@ def measure_size(size: int, timer: Timer, workdir: Path) -> float:
                 "longitude": a.longitude, "profile_url": a.profile_url, "capture_id": 1,
                 "observed_at": OBSERVED} for a in kept]
     t_load, m_load, _ = timer.measure(ringwatch_load, runs=runs)
+    t_fresh, _, _ = timer.measure(lambda: connect(workdir / f"rw{next(counter)}.duckdb").close(), runs=runs)
     dlt_counter = iter(range(10**6))
     t_dlt, m_dlt, _ = timer.measure(lambda: dlt_load(records, workdir, next(dlt_counter)), runs=runs)
     parse_median = show("parse: ringwatch", t_parse, m_parse)
     floor_median = show("parse: lxml floor (count Placemarks)", t_floor, m_floor,
                         f"ratio ringwatch/floor {parse_median / statistics.median(t_floor):.1f}x")
     load_median = show("load: ringwatch into a fresh DuckDB file", t_load, m_load)
+    show("  of which: create the warehouse (migrations, views)", t_fresh)
     show("load: dlt merge into DuckDB", t_dlt, m_dlt,
-         f"ratio dlt/ringwatch {statistics.median(t_dlt) / load_median:.1f}x")
+         f"ratio dlt/ringwatch {statistics.median(t_dlt) / load_median:.1f}x (target 5x)")
     del floor_median
     return parse_median + load_median
 
@@ -166,8 +171,8 @@ def identity_section(sizes: list[int], timer: Timer, workdir: Path) -> None:
         old, _ = merge_duplicates(parse_agency_map(synthetic_map_kml(size, with_profiles=False, retyped=True),
                                                    source_url="bench"))
         new, _ = merge_duplicates(parse_agency_map(synthetic_map_kml(size), source_url="bench"))
-        first = Snapshot("agency_map", "2020Q3", OBSERVED, tuple(old))
-        second = Snapshot("agency_map", "2021Q4", OBSERVED, tuple(new))
+        first = Snapshot(Source.AGENCY_MAP, Quarter(2020, 3), OBSERVED, tuple(old))
+        second = Snapshot(Source.AGENCY_MAP, Quarter(2021, 4), OBSERVED, tuple(new))
         runs = timer.runs if size < 100_000 else max(3, timer.runs // 2)
         times: list[float] = []
         resolve_times: list[float] = []
@@ -201,7 +206,7 @@ def views_section(timer: Timer, workdir: Path) -> None:
     for n in range(40):
         # each quarter drops a few agencies and the next ones join, so joins and departures exist
         window = agencies[n * 5: n * 5 + 2500]
-        load_agency_snapshot(con, Snapshot("agency_map", str(quarter), OBSERVED, tuple(window)), capture_id=1,
+        load_agency_snapshot(con, Snapshot(Source.AGENCY_MAP, quarter, OBSERVED, tuple(window)), capture_id=1,
                              origin="file", run_id=1)
         quarter = quarter.next()
     from ringwatch.scrapers.transparency import parse_report_page
@@ -230,6 +235,78 @@ def views_section(timer: Timer, workdir: Path) -> None:
     times, peak, files = timer.measure(report)
     show("ringwatch report (7 charts, HTML + PNGs)", times, peak,
          f"{files.html.stat().st_size / 1024:,.0f} KiB HTML")
+
+
+def history_section(timer: Timer, workdir: Path, *, size: int = 2700, quarters: int = 40) -> None:
+    """A load's cost as the quarters held grow: the 40th load against the 2nd (target 1.3x).
+
+    Successive synthetic maps (bench/synthetic_map.py, synthetic_quarters) keep most agencies and
+    change a few: joins, departures, renames, new profiles, rows without their profile link. Each
+    figure loads quarter n into a copy of the warehouse holding the n-1 before it, opened afresh
+    as a sync would. Each map is parsed just before its load (untimed), so that, as in a sync,
+    one parsed map is alive: forty would make every garbage collection during a load walk them.
+    """
+    print(f"\nhistory: {quarters} quarters of about {size:,} agencies loaded one after another "
+          "(joins, departures, renames, new profiles)")
+    maps = synthetic_quarters(size, quarters)
+    labels = [Quarter(2015, 1)]
+    while len(labels) < quarters:
+        labels.append(labels[-1].next())
+
+    def snapshot(n: int) -> Snapshot:
+        kept, _ = merge_duplicates(parse_agency_map(maps[n - 1], source_url="bench"))
+        quarter = labels[n - 1]
+        observed = datetime.combine(quarter.last_day, datetime.min.time(), tzinfo=UTC)
+        return Snapshot(Source.AGENCY_MAP, quarter, observed, tuple(kept))
+
+    path = workdir / "history.duckdb"
+    con = connect(path)
+    once: dict[int, float] = {}
+    for n in range(1, quarters + 1):
+        if n in (2, quarters):
+            con.close()
+            shutil.copyfile(path, workdir / f"history-before-{n}.duckdb")
+            con = connect(path)
+        loading = snapshot(n)
+        start = time.perf_counter()
+        load_agency_snapshot(con, loading, capture_id=n, origin="file", run_id=n)
+        once[n] = time.perf_counter() - start
+    del loading
+    from ringwatch.warehouse.identity_store import reresolve
+
+    start = time.perf_counter()
+    changed = reresolve(con).reidentified
+    full = time.perf_counter() - start
+    observations = con.execute("SELECT count(*) FROM agency_observations").fetchall()[0][0]
+    con.close()
+    print("  one pass, load n of " + ", ".join(f"{n}: {once[n] * 1000:.0f} ms"
+                                                for n in sorted({1, 2, 10, 20, 30, quarters})))
+    counter = iter(range(10**6))
+    wall: dict[int, float] = {}
+    cpu: dict[int, float] = {}
+    for n in (2, quarters):
+        loading = snapshot(n)
+        times, cpu_times = [], []
+        reset_peak()
+        for run in range(timer.runs + 1):  # the first is the warm-up
+            copy = workdir / f"history-{n}-{next(counter)}.duckdb"
+            shutil.copyfile(workdir / f"history-before-{n}.duckdb", copy)
+            con = connect(copy)
+            start, start_cpu = time.perf_counter(), time.process_time()
+            load_agency_snapshot(con, loading, capture_id=n, origin="file", run_id=n)
+            if run:
+                times.append(time.perf_counter() - start)
+                cpu_times.append(time.process_time() - start_cpu)
+            con.close()
+            copy.unlink()
+        cpu[n] = statistics.median(cpu_times)
+        wall[n] = show(f"load quarter {n} into a warehouse holding {n - 1}", times, peak_mib(),
+                       f"{len(loading.agencies):,} agencies; CPU {cpu[n] * 1000:.1f} ms")
+    rows = {n: len(snapshot(n).agencies) for n in (2, quarters)}
+    print(f"  ratio load {quarters} / load 2: {wall[quarters] / wall[2]:.2f}x (target 1.3x; CPU time "
+          f"{cpu[quarters] / cpu[2]:.2f}x; per agency {wall[quarters] / rows[quarters] / (wall[2] / rows[2]):.2f}x)")
+    print(f"  full re-resolution of all {observations:,} observations afterwards: {full * 1000:.0f} ms, "
+          f"{changed} observation(s) changed id (0: the loads' ids are the from-scratch ones)")
 
 
 PIPELINE = """
@@ -262,7 +339,8 @@ def pipeline_section(sizes: list[int]) -> None:
     for size in sizes:
         out = subprocess.run([sys.executable, "-c", PIPELINE, str(size), str(ROOT)], check=True,
                              capture_output=True, text=True).stdout
-        print(f"  {size:>9,} placemarks: {int(out.strip()) / 1024:,.0f} MiB peak RSS", flush=True)
+        peak = int(out.strip().splitlines()[-1])  # last: DuckDB may draw a progress bar before it
+        print(f"  {size:>9,} placemarks: {peak / 1024:,.0f} MiB peak RSS", flush=True)
 
 
 def free_port() -> int:
@@ -323,16 +401,27 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure, after a warm-up (default 5)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[2700, 27000, 270000])
     parser.add_argument("--skip-e2e", action="store_true", help="skip the subprocess end-to-end timings")
+    parser.add_argument("--only", choices=["sizes", "pipeline", "identity", "history", "views", "e2e"], nargs="+",
+                        help="run only these sections")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="ringwatch-bench-"))
     timer = Timer(args.runs)
     print(f"ringwatch bench: median of {args.runs} runs after a warm-up (min-max), peak RSS of the step")
     try:
-        sizes_section(args.sizes, timer, workdir)
-        pipeline_section(args.sizes)
-        identity_section(args.sizes, timer, workdir)
-        views_section(timer, workdir)
-        if not args.skip_e2e:
+        wanted = set(args.only or ["sizes", "pipeline", "identity", "history", "views", "e2e"])
+        if args.skip_e2e:
+            wanted.discard("e2e")
+        if "sizes" in wanted:
+            sizes_section(args.sizes, timer, workdir)
+        if "pipeline" in wanted:
+            pipeline_section(args.sizes)
+        if "identity" in wanted:
+            identity_section(args.sizes, timer, workdir)
+        if "history" in wanted:
+            history_section(timer, workdir)
+        if "views" in wanted:
+            views_section(timer, workdir)
+        if "e2e" in wanted:
             e2e_section(timer, workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

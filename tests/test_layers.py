@@ -132,3 +132,68 @@ def test_project_modules_are_imported_only_under_the_ringwatch_package() -> None
             bare += [f"{path.relative_to(ROOT)}:{node.lineno} {n}" for n in names
                      if n.split(".")[0] in PROJECT_PACKAGES]
     assert bare == []
+
+
+def test_no_module_imports_itself_through_others() -> None:
+    """No import cycle among the project's modules, imports inside functions included: a cycle
+    works only while its modules happen to be imported in one order (db.py once imported
+    identity_store.py, which imported db.py back)."""
+    names = {}
+    for package in PROJECT_PACKAGES:
+        for path in modules(package):
+            parts = path.relative_to(ROOT).with_suffix("").parts
+            names[".".join(parts[:-1] if parts[-1] == "__init__" else parts)] = path
+    graph: dict[str, set[str]] = {}
+    for name, path in names.items():
+        found = set(full_imports_of(path))
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module:  # from package import module
+                found |= {f"{local(node.module)}.{alias.name}" for alias in node.names}
+        graph[name] = {m for m in found if m in names and m != name}
+
+    # Tarjan's strongly connected components: every component of two or more modules is a cycle.
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    cycles: list[list[str]] = []
+
+    def visit(name: str) -> None:
+        index[name] = low[name] = len(index)
+        stack.append(name)
+        for other in sorted(graph[name]):
+            if other not in index:
+                visit(other)
+                low[name] = min(low[name], low[other])
+            elif other in stack:
+                low[name] = min(low[name], index[other])
+        if low[name] == index[name]:
+            component = []
+            while True:
+                member = stack.pop()
+                component.append(member)
+                if member == name:
+                    break
+            if len(component) > 1:
+                cycles.append(sorted(component))
+
+    for name in sorted(graph):
+        if name not in index:
+            visit(name)
+
+    def path_around(component: list[str]) -> str:
+        """The shortest cycle through the component's first module, as a chain of imports,
+        and every module of the component."""
+        start = component[0]
+        paths = {start: [start]}
+        todo = [start]
+        while todo:
+            name = todo.pop(0)
+            for other in sorted(graph[name] & set(component)):
+                if other == start:
+                    return f"{' -> '.join([*paths[name], start])} (all of: {', '.join(component)})"
+                if other not in paths:
+                    paths[other] = [*paths[name], other]
+                    todo.append(other)
+        return ", ".join(component)
+
+    assert [path_around(c) for c in cycles] == []

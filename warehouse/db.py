@@ -10,101 +10,20 @@ it reads.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import re
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
 
 import duckdb
-import numpy as np
 
 from ringwatch.scrapers.errors import DatabaseBusy, WarehouseError
 from ringwatch.warehouse.lock import WriterLock
 from ringwatch.warehouse.runs import close_interrupted_runs
-
-
-@dataclass(frozen=True, slots=True)
-class SqlFile:
-    name: str
-    text: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.text.encode("utf-8")).hexdigest()
-
-
-def sql_files(folder: str) -> list[SqlFile]:
-    """The .sql files of a package folder (migrations, views, checks), sorted by name."""
-    root = resources.files("ringwatch.warehouse").joinpath(folder)
-    files = [SqlFile(p.name, p.read_text(encoding="utf-8"))
-             for p in root.iterdir() if p.name.endswith(".sql")]
-    return sorted(files, key=lambda f: f.name)
-
-
-def named_queries(path: str) -> dict[str, str]:
-    """The queries of a package .sql file, each headed `-- name: <name>` (the aiosql and
-    PugSQL convention), so read-side SQL lives in files like the views do."""
-    text = resources.files("ringwatch.warehouse").joinpath(path).read_text(encoding="utf-8")
-    queries: dict[str, str] = {}
-    name: str | None = None
-    for line in text.splitlines():
-        header = re.match(r"--\s*name:\s*(\w+)\s*$", line)
-        if header:
-            name = header[1]
-            if name in queries:
-                raise WarehouseError(f"{path}: the query name {name!r} is used twice.")
-            queries[name] = ""
-        elif name is not None:
-            queries[name] += line + "\n"
-    return {n: q.strip() for n, q in queries.items()}
-
-
-def run_script(con: duckdb.DuckDBPyConnection, script: str, params: dict[str, object] | None = None) -> None:
-    """Run a named query of several statements, giving each the `$name` parameters it uses
-    (DuckDB binds parameters to the last statement of a script only). Statements end with a
-    semicolon at the end of a line; `--` comment lines are dropped first."""
-    params = params or {}
-    lines = [line for line in script.splitlines() if not line.lstrip().startswith("--")]
-    for statement in re.split(r";\s*$", "\n".join(lines), flags=re.M):
-        if not statement.strip():
-            continue
-        used = {name: value for name, value in params.items() if re.search(rf"\${name}\b", statement)}
-        con.execute(statement, used or None).fetchall()
-
-
-BATCH = "batch"  # the name an insert_batch query reads its rows from
-
-
-def insert_batch(con: duckdb.DuckDBPyConnection, sql: str, columns: dict[str, Sequence[object]]) -> None:
-    """Run `sql`, an INSERT ... SELECT ... FROM batch, with `batch` the given columns.
-
-    The columns go to DuckDB as numpy object arrays, which it scans about four times faster
-    than it unnests list parameters (bench/run.py, the load step). Nothing is formatted into
-    the SQL: the query casts each column to its type by name.
-    """
-    lengths = {len(values) for values in columns.values()}
-    if len(lengths) > 1:
-        raise ValueError(f"insert_batch: columns of different lengths {sorted(lengths)}")
-    if not lengths or 0 in lengths:
-        return
-    arrays = {}
-    for name, values in columns.items():
-        array = np.empty(len(values), dtype=object)
-        array[:] = list(values)
-        arrays[name] = array
-    con.register(BATCH, arrays)
-    try:
-        con.execute(sql).fetchall()
-    except BaseException:
-        with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses even this
-            con.unregister(BATCH)
-        raise
-    con.unregister(BATCH)
+from ringwatch.warehouse.sql import SqlFile, sql_files
 
 
 def blob_dir_for(db_path: str | Path) -> Path:
@@ -160,7 +79,7 @@ def views_in_dependency_order(views: list[SqlFile]) -> list[SqlFile]:
 
 
 def _heal_identities(con: duckdb.DuckDBPyConnection) -> None:
-    from ringwatch.warehouse.identity_store import heal  # it reads its SQL through this module
+    from ringwatch.warehouse.identity_store import heal  # loaded only when a migration needs it
 
     heal(con)
 

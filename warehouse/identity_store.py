@@ -1,18 +1,26 @@
 """Identity in the warehouse: observations in, resolved ids out, on every load.
 
-A load writes the snapshot's rows as observations (what the source said, with its keys)
-after resolving every key held, old and new, from scratch (warehouse/identity.py): the ids
-depend on what is held, never on what came first, so the loading order cannot change them.
-Each observation carries its resolved agency id; the views agency_snapshots,
-agency_snapshot_fields and agencies read them. When new evidence re-identifies agencies of
-earlier quarters (a profile now links a name that was an agency of its own), their rows are
-updated in the same transaction.
+A load writes the snapshot's rows as observations (what the source said, with its keys),
+each with its resolved agency id (warehouse/identity.py); the views agency_snapshots,
+agency_snapshot_fields and agencies read them, and agency_keys holds every key's agency.
+The ids depend on what is held, never on what came first, so the loading order cannot
+change them.
+
+A load resolves again only what it can change. The resolution of a key depends only on the
+observations and aliases connected to it (sharing a key, step by step), so only the keys
+connected to what the load adds or takes away can move: the key sets no other quarter
+holds, and the alias lines that changed. _resolve_change walks from those keys through the
+stored observations and the aliases, resolves that part (identity.resolve, as for
+everything), and rewrites only the keys, and the observations of other quarters, whose
+agency changed (a profile now links a name that was an agency of its own). A quarter of
+known agencies touches a few dozen keys, however many quarters are held. reresolve()
+resolves everything from scratch (a database made before migration 3; the test oracle).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -21,14 +29,28 @@ import duckdb
 from ringwatch.scrapers.agency_names import name_key_for
 from ringwatch.scrapers.normalize import parse_number, uuid_from_profile
 from ringwatch.scrapers.records import Agency, QualityWarning, Snapshot
-from ringwatch.warehouse.db import insert_batch, named_queries, run_script
-from ringwatch.warehouse.identity import AliasDecision, Decision, Key, KeyKind, Resolution, Sighting, resolve
+from ringwatch.warehouse.identity import (
+    AliasDecision,
+    Decision,
+    Key,
+    KeyKind,
+    Resolution,
+    Sighting,
+    own_key,
+    resolve,
+)
+from ringwatch.warehouse.sql import insert_batch, named_queries, run_script, select_batch
 
 _SQL = named_queries("identity.sql")
 _AOS_FIELDS = frozenset({"AOSNUMBER"})
 _ORI_FIELDS = frozenset({"NEWAOSNUMBER (ORI9)", "ORI9", "ORI"})
 # Rows per INSERT: bounds the memory DuckDB needs to convert the parameter lists.
 _CHUNK_ROWS = 25_000
+# A load whose change reaches more keys than this, and more than this share of the keys stored
+# (the 2021 format change: every placemark a new key set), resolves everything instead: the
+# walk would read most of what is held anyway, a few rows at a time.
+_RESOLVE_ALL_SEEDS = 1_000
+_RESOLVE_ALL_SHARE = 0.5
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,22 +85,42 @@ def _field(agency: Agency, names: frozenset[str]) -> str | None:
 
 
 def load_observations(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *, capture_id: int,
-                      observed: datetime, origin: str) -> IdentityOutcome:
-    """Make the quarter's observations exactly the snapshot's rows, every id resolved."""
-    quarter = snapshot.quarter
+                      observed: datetime, origin: str,
+                      aliases: Sequence[AliasDecision] | None = None) -> IdentityOutcome:
+    """Make the quarter's observations exactly the snapshot's rows, every id resolved; with
+    `aliases` (the reviewed aliases file), replace the stored aliases first.
+
+    The warnings are those of the agencies the load re-resolved (what it added, took away, or
+    an alias line changed) and the rows of the snapshot merged into one agency.
+    """
+    quarter = str(snapshot.quarter)
+    alias_keys: set[Key] = set()
+    if aliases is not None:
+        alias_keys = _changed_alias_keys(stored_aliases(con), aliases)
+        replace_aliases(con, aliases)
+    before = {_row(r) for r in con.execute(_SQL["rows_of_quarter"], {"quarter": quarter}).fetchall()}
     con.execute("DELETE FROM agency_observation_fields WHERE quarter = ?", [quarter]).fetchall()
     con.execute("DELETE FROM agency_observations WHERE quarter = ?", [quarter]).fetchall()
     rows = [keys_of(a) for a in snapshot.agencies]
     new = [sighting_of(*r) for r in rows]
-    resolution, reidentified = _resolve_and_store(con, new_sightings=new, quarter=quarter, origin=origin)
-    ids = [resolution.agency_for(s) for s in new]
+    change = None
+    observations, unresolved, stored_keys = con.execute(_SQL["held"]).fetchall()[0]
+    if not unresolved:
+        change = _resolve_change(con, leaving=before, arriving=dict(zip(rows, new, strict=True)),
+                                 alias_keys=alias_keys, quarter=quarter, origin=str(origin),
+                                 held=bool(observations), stored=int(stored_keys))
+    if change is None:  # rows without ids (a database not healed), a change reaching most keys,
+        # or agency_keys out of step with the observations: resolve everything
+        resolution, reidentified = _resolve_and_store(con, new_sightings=new, quarter=quarter, origin=str(origin))
+        change = _Change(resolution.agency_of, resolution.warnings, reidentified)
+    ids = [change.agency_of[own_key(s)] for s in new]
     represents = _representatives(ids, rows)
     for start in range(0, len(rows), _CHUNK_ROWS):
         stop = start + _CHUNK_ROWS
         _insert_chunk(con, quarter, snapshot.agencies[start:stop], rows[start:stop], ids[start:stop],
                       represents[start:stop], first=start, capture_id=capture_id, observed=observed)
-    return IdentityOutcome(agencies=sum(represents), reidentified=reidentified,
-                           warnings=resolution.warnings + _merged(snapshot, ids, represents))
+    return IdentityOutcome(agencies=sum(represents), reidentified=change.reidentified,
+                           warnings=change.warnings + _merged(snapshot, ids, represents))
 
 
 def reresolve(con: duckdb.DuckDBPyConnection) -> IdentityOutcome:
@@ -159,6 +201,172 @@ def _resolve_and_store(con: duckdb.DuckDBPyConnection, *, new_sightings: list[Si
         reidentified = int(rows[0][0]) if rows else 0
         run_script(con, _SQL["recount"])
     return resolution, reidentified
+
+
+Row = tuple[str | None, str | None, str | None, str | None]  # (uuid, name key, ORI, AOSNUMBER) as stored
+
+
+@dataclass(frozen=True, slots=True)
+class _Change:
+    """What resolving a change gave: the agency of every key it touched (every key of the
+    quarter loaded among them), its warnings, and the stored observations it re-identified."""
+
+    agency_of: dict[Key, str]
+    warnings: tuple[QualityWarning, ...]
+    reidentified: int
+
+
+def _row(values: tuple[object, ...]) -> Row:
+    uuid, name_key, ori, aos = (None if v is None else str(v) for v in values)
+    return uuid, name_key, ori, aos
+
+
+def _changed_alias_keys(before: Sequence[AliasDecision], after: Sequence[AliasDecision]) -> set[Key]:
+    """The keys of the alias lines added or taken away (a line's number decides nothing)."""
+    changed = {(d.decision, d.a, d.b) for d in before} ^ {(d.decision, d.a, d.b) for d in after}
+    return {key for _, a, b in changed for key in (a, b)}
+
+
+def _by_kind(keys: set[Key]) -> dict[str, list[str]]:
+    values: dict[str, list[str]] = {kind: [] for kind in KeyKind.ALL}
+    for key in keys:
+        values[key.kind].append(key.value)
+    return {kind: sorted(v) for kind, v in values.items()}
+
+
+def _resolve_change(con: duckdb.DuckDBPyConnection, *, leaving: set[Row], arriving: dict[Row, Sighting],
+                    alias_keys: set[Key], quarter: str | None, origin: str | None, held: bool,
+                    stored: int) -> _Change | None:
+    """Resolve what a change can move, and store it: `leaving`, the key sets of the quarter's
+    rows just deleted, give way to `arriving`, those of the rows about to be inserted (with
+    their keys); the alias lines naming `alias_keys` changed; `held`: other observations are
+    held; `stored`: the rows of agency_keys. None, with nothing written, when the change
+    reaches most keys (_RESOLVE_ALL_SEEDS, _RESOLVE_ALL_SHARE) or agency_keys turns out not
+    to hold a key it should: the caller then resolves everything.
+
+    The resolution of a key depends only on the key sets and aliases connected to it, so
+    resolving the part connected to the key sets no other quarter holds, that arrive or
+    leave, gives exactly what resolving everything would give (identity.resolve, which the
+    property test tests/warehouse/test_identity_incremental.py holds it to).
+    """
+    def keys(row: Row) -> Sighting:
+        return arriving.get(row) or sighting_of(*row)
+
+    arriving_keys = {k for sighting in arriving.values() for k in sighting}
+    leaving_keys = {k for r in leaving for k in keys(r)}
+    wanted: dict[Key, tuple[str, str, str]] = {}
+    if not held:  # nothing else held: the quarter's keys are all there is
+        if quarter is None or origin is None:
+            return None
+        resolution = resolve(arriving.values(), stored_aliases(con))
+        was = _stored_keys(con, arriving_keys | leaving_keys) if stored else {}
+        if len(was) < stored:
+            return None  # keys stored that no observation carries
+        wanted = {k: (resolution.agency_of[k], quarter, origin) for k in arriving_keys}
+    else:
+        candidates = leaving ^ arriving.keys()  # key sets in one and not the other
+        seeds = alias_keys | {k for row in _not_held(con, candidates) for k in keys(row)}
+        if len(seeds) > _RESOLVE_ALL_SEEDS and len(seeds) > _RESOLVE_ALL_SHARE * stored:
+            return None
+        aliases = stored_aliases(con) if seeds else ()
+        rows, reached = _connected(con, seeds, arriving, aliases, keys)
+        resolution = resolve([keys(r) for r in rows], [a for a in aliases if a.a in reached])
+        resolved = {k for r in rows for k in keys(r)}  # the part's keys still held
+        touched = resolved | arriving_keys | leaving_keys | seeds
+        was = _stored_keys(con, touched) if stored else {}
+        first_again: set[Key] = set()
+        for key in touched:
+            old = was.get(key)
+            if key in resolved:
+                agency_id = resolution.agency_of[key]
+            elif key in seeds:
+                continue  # no observation carries it any more: its row goes
+            elif old is None:
+                return None  # held (every key set carrying it is unchanged) yet not stored
+            else:
+                agency_id = old[0]
+            if key in arriving_keys and quarter is not None and origin is not None:
+                first, where = (quarter, origin) if old is None or old[1] >= quarter else (old[1], old[2])
+            elif old is None:
+                return None
+            else:
+                first, where = old[1], old[2]
+                if old[1] == quarter:  # first seen in the quarter replaced, not in its new rows
+                    first_again.add(key)
+            wanted[key] = (agency_id, first, where)
+        if first_again:
+            origins = dict(con.execute(_SQL["origins"]).fetchall())
+            for kind, value, first in con.execute(_SQL["first_quarters"], _by_kind(first_again)).fetchall():
+                key = Key(kind, value)
+                wanted[key] = (wanted[key][0], first, origins.get(first, "unknown"))
+    gone = [Key(*k) for k in was if k not in wanted]
+    stale = [Key(*k) for k, v in was.items() if k in wanted and wanted[Key(*k)] != v]
+    fresh = [k for k, v in wanted.items() if was.get(k) != v]
+    moved = {k: (was[k][0], wanted[k][0]) for k in stale if was[k][0] != wanted[k][0]}
+    if gone or stale:
+        con.execute(_SQL["delete_keys"], {"kind": [k.kind for k in gone + stale],
+                                          "key": [k.value for k in gone + stale]}).fetchall()
+    if fresh:
+        insert_batch(con, _SQL["insert_keys"], {
+            "kind": [k.kind for k in fresh], "key": [k.value for k in fresh],
+            "agency_id": [wanted[k][0] for k in fresh], "first_seen": [wanted[k][1] for k in fresh],
+            "origin": [wanted[k][2] for k in fresh],
+        })
+    reidentified = 0
+    if moved:
+        quarters = con.execute(_SQL["reidentify_keys"], {
+            "kind": [k.kind for k in moved], "key": [k.value for k in moved],
+            "agency_id": [new for _, new in moved.values()]}).fetchall()
+        reidentified = len(quarters)
+        if quarters:
+            run_script(con, _SQL["recount_agencies"], {
+                "agency_ids": sorted({agency for pair in moved.values() for agency in pair}),
+                "quarters": sorted({str(q[0]) for q in quarters})})
+    return _Change({k: v[0] for k, v in wanted.items()}, resolution.warnings, reidentified)
+
+
+def _not_held(con: duckdb.DuckDBPyConnection, candidates: set[Row]) -> set[Row]:
+    """The candidate key sets that no observation held carries."""
+    if not candidates:
+        return set()
+    given = list(candidates)
+    return {_row(r) for r in con.execute(_SQL["rows_not_held"], {
+        "uuid": [r[0] for r in given], "name": [r[1] for r in given],
+        "ori": [r[2] for r in given], "aos": [r[3] for r in given]}).fetchall()}
+
+
+def _connected(con: duckdb.DuckDBPyConnection, seeds: set[Key], arriving: dict[Row, Sighting],
+               aliases: Sequence[AliasDecision], keys: Callable[[Row], Sighting]) -> tuple[set[Row], set[Key]]:
+    """Every key set (held, or arriving) and every key connected to `seeds`: through the key
+    sets that carry a key, and through the alias lines that name one, step by step."""
+    arriving_with: dict[Key, list[Row]] = defaultdict(list)
+    for row, sighting in arriving.items():
+        for key in sighting:
+            arriving_with[key].append(row)
+    aliased: dict[Key, set[Key]] = defaultdict(set)
+    for decision in aliases:
+        aliased[decision.a].add(decision.b)
+        aliased[decision.b].add(decision.a)
+    rows: set[Row] = set()
+    reached = set(seeds)
+    frontier = set(seeds)
+    while frontier:
+        found = {r for k in frontier for r in arriving_with.get(k, ())}
+        found |= {_row(r) for r in con.execute(_SQL["rows_touching"], _by_kind(frontier)).fetchall()}
+        found -= rows
+        rows |= found
+        step = {k for r in found for k in keys(r)} | {o for k in frontier for o in aliased.get(k, ())}
+        frontier = step - reached
+        reached |= frontier
+    return rows, reached
+
+
+def _stored_keys(con: duckdb.DuckDBPyConnection, keys: set[Key]) -> dict[tuple[str, str], tuple[str, str, str]]:
+    """The stored (agency id, first quarter seen, its origin) of each of the keys stored, by
+    (kind, value): a Key is that tuple, so a Key finds it."""
+    given = list(keys)
+    found = select_batch(con, _SQL["keys_among"], {"kind": [k.kind for k in given], "key": [k.value for k in given]})
+    return {row[:2]: row[2:] for row in found}
 
 
 def _insert_chunk(con: duckdb.DuckDBPyConnection, quarter: str, agencies: Sequence[Agency],

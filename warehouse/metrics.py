@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import duckdb
 
 from ringwatch.scrapers.metric_periods import counts_requests, period_of_field
-from ringwatch.warehouse.db import insert_batch
+from ringwatch.warehouse.sql import insert_batch
 
 _UPSERT = """
 INSERT OR REPLACE INTO metric_fields
