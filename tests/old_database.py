@@ -22,12 +22,15 @@ from ringwatch.scrapers.files import read_capture_file
 from ringwatch.scrapers.normalize import uuid_from_profile
 from ringwatch.warehouse import db
 from ringwatch.warehouse.captures import BlobStore, store_capture
+from ringwatch.warehouse.sql import SqlFile
 
 Source = tuple[Path, str, datetime, str]  # file, quarter, observed, origin
-# The views of that version (before migration 3).
+# The views of that version (before migration 3), as their files read before migration 8 (today's
+# read snapshots' date columns, which that schema lacks): kept in tests/fixtures/old_views/.
 OLD_VIEWS = {"agency_changes.sql", "agency_counts_by_quarter.sql", "agency_counts_by_state.sql",
              "agency_counts_by_type.sql", "agency_joins_by_quarter.sql", "agency_metrics.sql",
              "le_request_counts_current.sql", "le_requests_by_period.sql", "le_requests_by_year.sql"}
+OLD_VIEW_DIR = Path(__file__).parent / "fixtures" / "old_views"
 
 
 def _old_name_key(value: str) -> str:
@@ -45,12 +48,12 @@ def old_agency_id(profile_url: str | None, name: str, city: str | None, state: s
 def make_old_database(path: Path, sources: Iterable[Source], monkeypatch: pytest.MonkeyPatch) -> None:
     original = db.sql_files
 
-    def before_identity(folder: str) -> list[db.SqlFile]:
+    def before_identity(folder: str) -> list[SqlFile]:
         files = original(folder)
         if folder == "migrations":
             return [f for f in files if int(f.name.split("_", 1)[0]) < 3]
         if folder == "views":  # the views of that version
-            return [f for f in files if f.name in OLD_VIEWS]
+            return [SqlFile(name, (OLD_VIEW_DIR / name).read_text(encoding="utf-8")) for name in sorted(OLD_VIEWS)]
         return files
 
     with monkeypatch.context() as patch:

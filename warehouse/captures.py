@@ -14,7 +14,9 @@ import duckdb
 
 from ringwatch.scrapers.errors import WarehouseError
 from ringwatch.scrapers.normalize import as_utc
+from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Capture
+from ringwatch.scrapers.sources import Source
 
 _INSERT = """
 INSERT INTO captures (source, url, fetched_at, http_status, content_type, sha256, size_bytes,
@@ -125,11 +127,14 @@ def load_capture(con: duckdb.DuckDBPyConnection, store: BlobStore, capture_id: i
                    body=store.get(sha256), origin=origin, etag=etag, last_modified=modified, complete=complete)
 
 
-def snapshot_captures(con: duckdb.DuckDBPyConnection, source: str, quarter: str | None) -> list[tuple[str, int]]:
+def snapshot_captures(con: duckdb.DuckDBPyConnection, source: Source,
+                      quarter: Quarter | None) -> list[tuple[Quarter, int]]:
     """(quarter, capture_id) of every snapshot held, or of one quarter."""
-    return [(str(q), int(c)) for q, c in con.execute(
-        "SELECT quarter, capture_id FROM snapshots WHERE source = ? AND (? IS NULL OR quarter = ?) ORDER BY quarter",
-        [source, quarter, quarter]).fetchall()]
+    label = None if quarter is None else str(quarter)
+    return [(Quarter.parse(str(q)), int(c)) for q, c in con.execute(
+        "SELECT quarter, capture_id FROM snapshots WHERE source = ? AND (? IS NULL OR quarter = ?) "
+        "ORDER BY quarter_start",
+        [str(source), label, label]).fetchall()]
 
 
 def report_captures(con: duckdb.DuckDBPyConnection) -> list[int]:

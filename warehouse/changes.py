@@ -12,6 +12,7 @@ from pathlib import Path
 
 import duckdb
 
+from ringwatch.scrapers.quarter import Quarter
 from ringwatch.warehouse.db import connect
 from ringwatch.warehouse.quarters import quarter_for
 
@@ -92,7 +93,8 @@ def summarize_changes(con: duckdb.DuckDBPyConnection, quarter: str | None = None
     a map quarter saw.
     """
     if quarter is None:
-        row = con.execute("SELECT max(quarter) FROM snapshots WHERE source = 'agency_map'").fetchone()
+        row = con.execute(
+            "SELECT arg_max(quarter, quarter_start) FROM snapshots WHERE source = 'agency_map'").fetchone()
         quarter = row[0] if row else None
     new, restated = _report_periods(con, quarter, report_runs)
     unread, unplaced = _unread(con, report_runs)
@@ -134,14 +136,14 @@ def _unread(con: duckdb.DuckDBPyConnection,
     return tuple((str(u), int(n), int(s)) for u, n, s in pages), tuple(str(d[0]) for d in details)
 
 
-def read_sync_changes(db_path: Path, *, quarter: str | None, report_runs: Collection[int]) -> ChangeSummary:
+def read_sync_changes(db_path: Path, *, quarter: Quarter | None, report_runs: Collection[int]) -> ChangeSummary:
     """What a sync changed, read-only: the map quarter it loaded (else the latest held) with the
     periods its transparency runs added or restated; the periods alone when no map was loaded."""
     con = connect(db_path, read_only=True)
     try:
         if quarter is None and report_runs:
             return summarize_report_changes(con, report_runs)
-        return summarize_changes(con, quarter, report_runs=report_runs)
+        return summarize_changes(con, None if quarter is None else str(quarter), report_runs=report_runs)
     finally:
         con.close()
 

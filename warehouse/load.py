@@ -17,17 +17,19 @@ import duckdb
 
 from ringwatch.scrapers.normalize import as_utc
 from ringwatch.scrapers.records import QualityWarning, Snapshot
+from ringwatch.scrapers.sources import Source
 from ringwatch.warehouse.clock import utcnow
 from ringwatch.warehouse.identity import AliasDecision
-from ringwatch.warehouse.identity_store import load_observations, replace_aliases
+from ringwatch.warehouse.identity_store import load_observations
 from ringwatch.warehouse.metrics import record_metric_fields
 from ringwatch.warehouse.quarters import Quarter, replaces
+from ringwatch.warehouse.runs import LoadStatus
 
 
 @dataclass(frozen=True, slots=True)
 class LoadResult:
     quarter: str
-    status: str  # "loaded" or "kept_existing"
+    status: LoadStatus  # loaded, or kept_existing (a nearer observation of the quarter is held)
     rows_loaded: int
     replaced_observation: datetime | None = None
     kept_observation: datetime | None = None
@@ -42,8 +44,8 @@ def existing_observation(con: duckdb.DuckDBPyConnection, source: str,
     return row[0] if row else None
 
 
-def reference_count(con: duckdb.DuckDBPyConnection, source: str,
-                    quarter: str) -> tuple[int | None, str | None]:
+def reference_count(con: duckdb.DuckDBPyConnection, source: Source,
+                    quarter: Quarter) -> tuple[int | None, Quarter | None]:
     """Rows of the snapshot a new one is compared with for the drop gate.
 
     The quarter's own current snapshot when it has one (a re-run), else the latest quarter
@@ -52,12 +54,12 @@ def reference_count(con: duckdb.DuckDBPyConnection, source: str,
     row = con.execute(
         """
         SELECT rows_loaded, quarter FROM snapshots
-        WHERE source = ? AND quarter <= ?
-        ORDER BY quarter DESC LIMIT 1
+        WHERE source = ? AND quarter_start <= ?
+        ORDER BY quarter_start DESC LIMIT 1
         """,
-        [source, quarter],
+        [str(source), Quarter.parse(str(quarter)).first_day],
     ).fetchone()
-    return (int(row[0]), str(row[1])) if row else (None, None)
+    return (int(row[0]), Quarter.parse(str(row[1]))) if row else (None, None)
 
 
 def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
@@ -71,23 +73,24 @@ def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
     stored ones when given. `before_commit` runs inside the transaction, last: crash-safety
     tests pass one that pauses so they can kill the process mid-load.
     """
-    quarter = snapshot.quarter
+    quarter = str(snapshot.quarter)  # the label: text only here, at the warehouse's edge
     observed = as_utc(snapshot.observed_at).replace(tzinfo=None)
     con.begin()
     try:
-        existing = existing_observation(con, snapshot.source, quarter)
+        existing = existing_observation(con, str(snapshot.source), quarter)
         if existing is not None and not replaces(observed, existing, Quarter.parse(quarter)):
             con.rollback()
-            return LoadResult(quarter, "kept_existing", 0, kept_observation=existing)
+            return LoadResult(quarter, LoadStatus.KEPT_EXISTING, 0, kept_observation=existing)
         con.execute("DELETE FROM snapshots WHERE source = ? AND quarter = ?",
-                    [snapshot.source, quarter])
-        if aliases is not None:
-            replace_aliases(con, aliases)
-        identity = load_observations(con, snapshot, capture_id=capture_id, observed=observed, origin=origin)
+                    [str(snapshot.source), quarter])
+        identity = load_observations(con, snapshot, capture_id=capture_id, observed=observed, origin=origin,
+                                     aliases=aliases)
         record_metric_fields(con, (name for agency in snapshot.agencies for name, _ in agency.data_fields))
         con.execute(
-            "INSERT INTO snapshots VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            [snapshot.source, quarter, observed, origin, capture_id, identity.agencies, run_id, utcnow()],
+            "INSERT INTO snapshots (source, quarter, quarter_start, quarter_end, observed_at, origin, capture_id, "
+            "rows_loaded, run_id, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            [str(snapshot.source), quarter, Quarter.parse(quarter).first_day, Quarter.parse(quarter).last_day,
+             observed, str(origin), capture_id, identity.agencies, run_id, utcnow()],
         )
         if before_commit is not None:
             before_commit()
@@ -95,5 +98,5 @@ def load_agency_snapshot(con: duckdb.DuckDBPyConnection, snapshot: Snapshot, *,
     except BaseException:
         con.rollback()
         raise
-    return LoadResult(quarter, "loaded", identity.agencies, replaced_observation=existing,
+    return LoadResult(quarter, LoadStatus.LOADED, identity.agencies, replaced_observation=existing,
                       identity_warnings=identity.warnings)

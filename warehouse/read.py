@@ -178,7 +178,7 @@ def _status_of(con: duckdb.DuckDBPyConnection, source: str, policy: StalenessPol
         "ORDER BY run_id DESC LIMIT 1", [source],
     ).fetchone()
     held = con.execute(
-        "SELECT quarter, rows_loaded FROM snapshots WHERE source = ? ORDER BY quarter", [source],
+        "SELECT quarter, rows_loaded FROM snapshots WHERE source = ? ORDER BY quarter_start", [source],
     ).fetchall()
     return SourceStatus(
         source=source,

@@ -1,5 +1,5 @@
 -- Removing one load (ringwatch remove-load): what a run wrote, and deleting it.
--- Each query is named for warehouse.db.named_queries; warehouse/removal.py runs them.
+-- Each query is named for warehouse.sql.named_queries; warehouse/removal.py runs them.
 -- A run's captures are those it made (captures.run_id) and, for a reparse, the one it read.
 
 -- name: run

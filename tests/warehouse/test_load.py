@@ -12,9 +12,10 @@ from hypothesis import strategies as st
 
 from ringwatch.scrapers.agency_map import parse_agency_map
 from ringwatch.scrapers.records import Agency, Snapshot
-from ringwatch.warehouse.db import connect, migrate, sql_files
+from ringwatch.warehouse.db import connect, migrate
 from ringwatch.warehouse.load import load_agency_snapshot, reference_count
-from tests.conftest import read_fixture
+from ringwatch.warehouse.sql import SqlFile, sql_files
+from tests.conftest import fresh_warehouse, read_fixture
 
 OBSERVED = datetime(2024, 1, 15, 12, tzinfo=UTC)
 
@@ -53,7 +54,8 @@ def test_migrations_are_recorded_and_not_reapplied(con: duckdb.DuckDBPyConnectio
     versions = con.execute("SELECT version, name FROM schema_migrations").fetchall()
     assert versions == [(1, "001_agency_map.sql"), (2, "002_transparency.sql"), (3, "003_agency_identity.sql"),
                         (4, "004_run_process.sql"), (5, "005_video_requests_and_states.sql"),
-                        (6, "006_removed_loads.sql"), (7, "007_report_ledgers.sql")]
+                        (6, "006_removed_loads.sql"), (7, "007_report_ledgers.sql"),
+                        (8, "008_quarter_dates.sql")]
     assert migrate(con) == []
 
 
@@ -174,6 +176,42 @@ def test_column_checks_can_fail(con: duckdb.DuckDBPyConnection) -> None:
     assert failing == ["agency_observations_resolved.sql", "agency_snapshots_have_a_snapshot_row.sql"]
 
 
+# The catalog of a warehouse, as far as the tests can see it (the times of migrations aside).
+CATALOG = [
+    "SELECT table_name, comment, sql FROM duckdb_tables() WHERE database_name = current_database() ORDER BY ALL",
+    "SELECT table_name, column_name, column_index, data_type, column_default, is_nullable, comment "
+    "FROM duckdb_columns() WHERE database_name = current_database() ORDER BY ALL",
+    "SELECT table_name, constraint_type, constraint_text, constraint_column_names FROM duckdb_constraints() "
+    "WHERE database_name = current_database() ORDER BY ALL",
+    "SELECT view_name, comment, sql FROM duckdb_views() WHERE database_name = current_database() AND NOT internal "
+    "ORDER BY ALL",
+    "SELECT sequence_name, start_value, increment_by, last_value FROM duckdb_sequences() "
+    "WHERE database_name = current_database() ORDER BY ALL",
+    "SELECT index_name, table_name, sql FROM duckdb_indexes() WHERE database_name = current_database() ORDER BY ALL",
+    "SELECT type_name, logical_type, labels FROM duckdb_types() WHERE database_name = current_database() "
+    "AND NOT internal ORDER BY ALL",
+    "SELECT function_name, function_type, macro_definition FROM duckdb_functions() "
+    "WHERE database_name = current_database() AND NOT internal ORDER BY ALL",
+    "SELECT version, name, sha256 FROM schema_migrations ORDER BY ALL",
+    "SELECT sha256 FROM schema_views",
+]
+
+
+def test_the_con_fixture_is_the_warehouse_connect_makes(con: duckdb.DuckDBPyConnection) -> None:
+    """`con` is a copy of a template migrated once per session (tests/conftest.py), not a fresh
+    migration: the copy has the catalog and the rows of `connect(":memory:")`."""
+    fresh = connect(":memory:")
+    for sql in CATALOG:
+        assert con.execute(sql).fetchall() == fresh.execute(sql).fetchall(), sql
+    tables = [t for (t,) in fresh.execute("SELECT table_name FROM duckdb_tables() WHERE database_name = "
+                                          "current_database() AND table_name NOT LIKE 'schema_%'").fetchall()]
+    assert "us_states" in tables
+    for table in tables:
+        sql = f"SELECT * FROM {table} ORDER BY ALL"
+        assert con.execute(sql).fetchall() == fresh.execute(sql).fetchall(), table
+    fresh.close()
+
+
 names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=40)
 
 
@@ -181,9 +219,9 @@ names = st.text(alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1
 @given(name=names, layer=st.none() | names, lat=st.none() | st.floats(-90, 90),
        active=st.none() | st.dates(date(2018, 1, 1), date(2030, 1, 1)),
        field_value=names)
-def test_records_survive_a_load_select_round_trip(name: str, layer: str | None, lat: float | None,
-                                                  active: date | None, field_value: str) -> None:
-    con = connect(":memory:")
+def test_records_survive_a_load_select_round_trip(warehouse_template: Path, name: str, layer: str | None,
+                                                  lat: float | None, active: date | None, field_value: str) -> None:
+    con = fresh_warehouse(warehouse_template)  # connect(":memory:"), without migrating 40 times
     record = replace(agency("x"), name=name, layer=layer, latitude=lat, active_date=active,
                      data_fields=(("F", field_value),))
     load(con, Snapshot("agency_map", "2024Q1", OBSERVED, (record,)))
@@ -201,10 +239,10 @@ def test_an_edited_migration_is_refused(tmp_path: Path, monkeypatch: pytest.Monk
     connect(path).close()
     original = db.sql_files
 
-    def edited(folder: str) -> list[db.SqlFile]:
+    def edited(folder: str) -> list[SqlFile]:
         files = original(folder)
         if folder == "migrations":
-            files[0] = db.SqlFile(files[0].name, files[0].text + "\n-- edited")
+            files[0] = SqlFile(files[0].name, files[0].text + "\n-- edited")
         return files
 
     monkeypatch.setattr(db, "sql_files", edited)
@@ -220,10 +258,10 @@ def test_views_are_recreated_when_a_view_file_changes_and_only_then(tmp_path: Pa
     connect(path).close()
     original = db.sql_files
 
-    def watched(folder: str) -> list[db.SqlFile]:
+    def watched(folder: str) -> list[SqlFile]:
         files = original(folder)
         if folder == "views":
-            files = [db.SqlFile(f.name, f.text.replace("Each name an agency was listed under", "Every name"))
+            files = [SqlFile(f.name, f.text.replace("Each name an agency was listed under", "Every name"))
                      if f.name == "agency_name_history.sql" else f for f in files]
         return files
 

@@ -90,7 +90,7 @@ def export_warehouse(db_path: Path, out: Path, *, fmt: str = "parquet") -> Expor
             "exported_at": utcnow().isoformat(timespec="seconds") + "Z",
             "database": Path(db_path).name,
             "quarters_held": [r[0] for r in con.execute(
-                "SELECT quarter FROM snapshots WHERE source = 'agency_map' ORDER BY quarter").fetchall()],
+                "SELECT quarter FROM snapshots WHERE source = 'agency_map' ORDER BY quarter_start").fetchall()],
             "files": entries,
         }
         for path, final in partials:

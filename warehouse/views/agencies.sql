@@ -1,17 +1,19 @@
 -- One row per agency ever seen, with its latest known details: a view over agency_snapshots
 -- since migration 3 (a table rebuilt on every load before), so it always agrees with them.
+-- Latest and earliest by the quarter's first day (snapshots.quarter_start), not by its label.
 CREATE OR REPLACE VIEW agencies AS
-SELECT agency_id,
-       arg_max(name, quarter) AS name,
-       arg_max(agency_type, quarter) AS agency_type,
-       arg_max(city, quarter) AS city,
-       arg_max(state, quarter) AS state,
-       arg_max(active_date, quarter) FILTER (WHERE active_date IS NOT NULL) AS active_date,
-       arg_max(profile_url, quarter) FILTER (WHERE profile_url IS NOT NULL) AS profile_url,
-       min(quarter) AS first_seen_quarter,
-       max(quarter) AS last_seen_quarter
-FROM agency_snapshots
-GROUP BY agency_id;
+SELECT a.agency_id,
+       arg_max(a.name, s.quarter_start) AS name,
+       arg_max(a.agency_type, s.quarter_start) AS agency_type,
+       arg_max(a.city, s.quarter_start) AS city,
+       arg_max(a.state, s.quarter_start) AS state,
+       arg_max(a.active_date, s.quarter_start) FILTER (WHERE a.active_date IS NOT NULL) AS active_date,
+       arg_max(a.profile_url, s.quarter_start) FILTER (WHERE a.profile_url IS NOT NULL) AS profile_url,
+       arg_min(a.quarter, s.quarter_start) AS first_seen_quarter,
+       arg_max(a.quarter, s.quarter_start) AS last_seen_quarter
+FROM agency_snapshots AS a
+JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = a.quarter
+GROUP BY a.agency_id;
 COMMENT ON VIEW agencies IS 'One row per agency ever seen on the map, with its latest known details.';
 COMMENT ON COLUMN agencies.agency_id IS 'The resolved agency id (see agency_snapshots.agency_id and agency_keys).';
 COMMENT ON COLUMN agencies.name IS 'Name in the latest snapshot that holds the agency (its display name; agency_name_history keeps the others).';

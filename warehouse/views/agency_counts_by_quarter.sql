@@ -2,10 +2,10 @@
 -- the previous quarter held. Where quarters are missing, the comparison is with the last
 -- quarter held before (compared_with says which); the first quarter held has no comparison.
 -- Built on agency_changes (each view is created after those it reads), so that the two never
--- disagree about who joined and who left.
+-- disagree about who joined and who left. Quarters are ordered by their first day.
 CREATE OR REPLACE VIEW agency_counts_by_quarter AS
 WITH held AS (
-    SELECT quarter, lag(quarter) OVER (ORDER BY quarter) AS compared_with
+    SELECT quarter, quarter_start, lag(quarter) OVER (ORDER BY quarter_start) AS compared_with
     FROM snapshots
     WHERE source = 'agency_map'
 ),
@@ -27,12 +27,13 @@ final AS (
         coalesce(c.agencies, 0) AS agencies,
         CASE WHEN h.compared_with IS NULL THEN NULL ELSE coalesce(x.joined, 0) END AS joined,
         CASE WHEN h.compared_with IS NULL THEN NULL ELSE coalesce(x.departed, 0) END AS "left",
-        h.compared_with
+        h.compared_with,
+        h.quarter_start
     FROM held AS h
     LEFT JOIN counts AS c USING (quarter)
     LEFT JOIN changes AS x USING (quarter)
 )
-SELECT * FROM final ORDER BY quarter;
+SELECT * EXCLUDE (quarter_start) FROM final ORDER BY quarter_start;
 COMMENT ON VIEW agency_counts_by_quarter IS 'Agencies on the map per quarter held, with joins and departures since the previous quarter held.';
 COMMENT ON COLUMN agency_counts_by_quarter.quarter IS 'YYYYQn.';
 COMMENT ON COLUMN agency_counts_by_quarter.agencies IS 'Agencies on the map in that quarter''s snapshot.';

@@ -29,17 +29,19 @@ decided_apart AS (
     WHERE x.decision = 'different'
 ),
 final AS (
-    SELECT quarter, compared_with, state, left_agency_id, left_name, left_city,
+    SELECT p.quarter, compared_with, state, left_agency_id, left_name, left_city,
            joined_agency_id, joined_name, joined_city, name_similarity,
-           CASE WHEN same_city THEN 'similar name, same city' ELSE 'same name, another city' END AS reason
+           CASE WHEN same_city THEN 'similar name, same city' ELSE 'same name, another city' END AS reason,
+           s.quarter_start
     FROM pairs AS p
+    JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = p.quarter
     WHERE ((same_city AND name_similarity >= 0.8) OR name_similarity >= 0.97)
       AND NOT EXISTS (
           SELECT 1 FROM decided_apart AS d
           WHERE (d.a = p.left_agency_id AND d.b = p.joined_agency_id)
              OR (d.b = p.left_agency_id AND d.a = p.joined_agency_id))
 )
-SELECT * FROM final ORDER BY quarter, state, left_name, joined_name;
+SELECT * EXCLUDE (quarter_start) FROM final ORDER BY quarter_start, state, left_name, joined_name;
 COMMENT ON VIEW agency_identity_review IS 'Pairs of agencies that may be one agency under two ids: one left and one joined in the same quarter, same state and type, similar names in one city or one name in two cities. Decide each in config/agency_aliases.csv.';
 COMMENT ON COLUMN agency_identity_review.quarter IS 'YYYYQn of the later snapshot.';
 COMMENT ON COLUMN agency_identity_review.compared_with IS 'The quarter held just before.';

@@ -4,7 +4,7 @@
 -- lower bound on past sizes; compare agency_counts_by_quarter for what was observed.
 CREATE OR REPLACE VIEW agency_joins_by_quarter AS
 WITH latest AS (
-    SELECT max(quarter) AS quarter FROM snapshots WHERE source = 'agency_map'
+    SELECT arg_max(quarter, quarter_start) AS quarter FROM snapshots WHERE source = 'agency_map'
 ),
 dated AS (
     SELECT a.active_date
@@ -31,11 +31,12 @@ final AS (
     SELECT
         year(s.quarter_start) || 'Q' || quarter(s.quarter_start) AS quarter,
         coalesce(j.joined, 0) AS joined,
-        sum(coalesce(j.joined, 0)) OVER (ORDER BY s.quarter_start) AS cumulative
+        sum(coalesce(j.joined, 0)) OVER (ORDER BY s.quarter_start) AS cumulative,
+        s.quarter_start
     FROM span AS s
     LEFT JOIN joins AS j USING (quarter_start)
 )
-SELECT * FROM final ORDER BY quarter;
+SELECT * EXCLUDE (quarter_start) FROM final ORDER BY quarter_start;
 COMMENT ON VIEW agency_joins_by_quarter IS 'Joins per calendar quarter reconstructed from the Active Dates in the latest snapshot, with the running total.';
 COMMENT ON COLUMN agency_joins_by_quarter.quarter IS 'YYYYQn of the Active Date.';
 COMMENT ON COLUMN agency_joins_by_quarter.joined IS 'Agencies in the latest snapshot whose Active Date falls in the quarter.';

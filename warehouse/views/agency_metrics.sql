@@ -2,11 +2,12 @@
 -- metrics, one row per agency, quarter and metric.
 CREATE OR REPLACE VIEW agency_metrics AS
 WITH final AS (
-    SELECT quarter, agency_id, field_name AS metric, value_number AS value
-    FROM agency_snapshot_fields
-    WHERE value_number IS NOT NULL
+    SELECT f.quarter, f.agency_id, f.field_name AS metric, f.value_number AS value, s.quarter_start
+    FROM agency_snapshot_fields AS f
+    JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = f.quarter
+    WHERE f.value_number IS NOT NULL
 )
-SELECT * FROM final ORDER BY quarter, agency_id, metric;
+SELECT * EXCLUDE (quarter_start) FROM final ORDER BY quarter_start, agency_id, metric;
 COMMENT ON VIEW agency_metrics IS 'Numeric placemark Data fields that ringwatch does not know by name, as named metrics.';
 COMMENT ON COLUMN agency_metrics.quarter IS 'YYYYQn.';
 COMMENT ON COLUMN agency_metrics.agency_id IS 'The agency.';

@@ -2,12 +2,14 @@
 -- latest is agencies.name.
 CREATE OR REPLACE VIEW agency_name_history AS
 WITH final AS (
-    SELECT agency_id, name, min(quarter) AS first_quarter, max(quarter) AS last_quarter,
-           count(*) AS quarters
-    FROM agency_snapshots
-    GROUP BY agency_id, name
+    SELECT a.agency_id, a.name, arg_min(a.quarter, s.quarter_start) AS first_quarter,
+           arg_max(a.quarter, s.quarter_start) AS last_quarter, count(*) AS quarters,
+           min(s.quarter_start) AS first_start
+    FROM agency_snapshots AS a
+    JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = a.quarter
+    GROUP BY a.agency_id, a.name
 )
-SELECT * FROM final ORDER BY agency_id, first_quarter, name;
+SELECT * EXCLUDE (first_start) FROM final ORDER BY agency_id, first_start, name;
 COMMENT ON VIEW agency_name_history IS 'Each name an agency was listed under, and when: one agency keeps one id through renames.';
 COMMENT ON COLUMN agency_name_history.agency_id IS 'The resolved agency id.';
 COMMENT ON COLUMN agency_name_history.name IS 'A name it was listed under, as written.';

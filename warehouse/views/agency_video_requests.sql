@@ -5,11 +5,10 @@ CREATE OR REPLACE VIEW agency_video_requests AS
 WITH counts AS (
     SELECT f.quarter, f.agency_id, a.name, a.city, a.state, a.agency_type, f.field_name AS metric,
            m.period_label, m.period_start, m.period_end, m.relative_days, m.relative_months,
-           a.observed_at::DATE AS observed_on, f.value_number AS requests,
-           make_date(CAST(left(f.quarter, 4) AS INTEGER), CAST(right(f.quarter, 1) AS INTEGER) * 3 - 2, 1)
-               AS quarter_start
+           a.observed_at::DATE AS observed_on, f.value_number AS requests, s.quarter_start, s.quarter_end
     FROM agency_snapshot_fields AS f
     JOIN agency_snapshots AS a USING (quarter, agency_id)
+    JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = f.quarter
     JOIN metric_fields AS m USING (field_name)
     WHERE m.counts_requests AND f.value_number IS NOT NULL
 ),
@@ -23,11 +22,12 @@ final AS (
                 ELSE quarter_start END AS period_start,
            CASE WHEN period_end IS NOT NULL THEN period_end
                 WHEN relative_days IS NOT NULL OR relative_months IS NOT NULL THEN observed_on
-                ELSE last_day(quarter_start + INTERVAL 2 MONTH) END AS period_end,
-           CAST(requests AS BIGINT) AS requests
+                ELSE quarter_end END AS period_end,
+           CAST(requests AS BIGINT) AS requests,
+           quarter_start AS snapshot_start
     FROM counts
 )
-SELECT * FROM final ORDER BY quarter, period_start, requests DESC, name;
+SELECT * EXCLUDE (snapshot_start) FROM final ORDER BY snapshot_start, period_start, requests DESC, name;
 COMMENT ON VIEW agency_video_requests IS 'Per agency and snapshot, each numeric Data field counting (video) requests, with the period it counts (from the field''s name; else the snapshot''s quarter).';
 COMMENT ON COLUMN agency_video_requests.quarter IS 'YYYYQn of the snapshot that carried the count.';
 COMMENT ON COLUMN agency_video_requests.agency_id IS 'The agency (resolved id).';

@@ -2,11 +2,14 @@
 -- updated) is taken once, from the latest snapshot that carried it.
 CREATE OR REPLACE VIEW video_requests_by_period AS
 WITH latest AS (
-    SELECT * FROM agency_video_requests
-    QUALIFY row_number() OVER (PARTITION BY agency_id, period_start, period_end ORDER BY quarter DESC) = 1
+    SELECT v.*, s.quarter_start
+    FROM agency_video_requests AS v
+    JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = v.quarter
+    QUALIFY row_number() OVER (PARTITION BY v.agency_id, v.period_start, v.period_end
+                               ORDER BY s.quarter_start DESC) = 1
 ),
 final AS (
-    SELECT period_start, period_end, arg_max(period_label, quarter) AS period_label,
+    SELECT period_start, period_end, arg_max(period_label, quarter_start) AS period_label,
            count(DISTINCT agency_id) AS agencies_reporting, sum(requests) AS requests
     FROM latest
     GROUP BY period_start, period_end
