@@ -30,6 +30,8 @@ sys.path.insert(0, str(ROOT))
 
 from bench.synthetic_map import synthetic_map_kml  # noqa: E402
 from ringwatch.scrapers.agency_map import parse_agency_map  # noqa: E402
+from ringwatch.scrapers.quarter import Quarter  # noqa: E402
+from ringwatch.scrapers.sources import Source  # noqa: E402
 from ringwatch.warehouse.db import connect  # noqa: E402
 from ringwatch.warehouse.load import load_agency_snapshot  # noqa: E402
 from ringwatch.warehouse.quality import GatePolicy, validate_agency_snapshot  # noqa: E402
@@ -68,8 +70,8 @@ def measure(size: int, runs: int) -> dict[str, Any]:
 
     def validate() -> Any:
         return validate_agency_snapshot(
-            agencies, source="agency_map", url="bench", quarter="2025Q1", observed_at=OBSERVED,
-            previous_count=size, previous_quarter="2024Q4", policy=GatePolicy())
+            agencies, source=Source.AGENCY_MAP, url="bench", quarter=Quarter(2025, 1), observed_at=OBSERVED,
+            previous_count=size, previous_quarter=Quarter(2024, 4), policy=GatePolicy())
 
     validate_times, snapshot = timed(validate, runs)
 

@@ -124,3 +124,17 @@ def snippet_of(data: bytes, length: int = 80) -> str:
     """Return the first bytes of a body as printable text, for error messages."""
     text = data[:length].decode("utf-8", errors="replace")
     return " ".join(text.split())
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so every job stops the same way."""
+
+
+def reason_of(exc: BaseException) -> str:
+    """The one line an attempt stopped by `exc` records as its error (sync_runs.error)."""
+    if isinstance(exc, KeyboardInterrupt):
+        by = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C (SIGINT)"
+        return f"interrupted: stopped by {by}; nothing it was loading was kept"
+    if isinstance(exc, RingwatchError):
+        return str(exc)
+    return f"unexpected {type(exc).__name__}: {exc}"

@@ -9,13 +9,14 @@ from pathlib import Path
 from ringwatch.scrapers.errors import FetchError
 from ringwatch.scrapers.normalize import as_utc
 from ringwatch.scrapers.records import Capture
+from ringwatch.scrapers.sources import Origin
 
 # Files are not HTTP responses; 0 marks them in captures.http_status.
 FILE_STATUS = 0
 
 
 def read_capture_file(path: Path, *, source: str, observed_at: datetime | None,
-                      origin: str = "file") -> Capture:
+                      origin: Origin = Origin.FILE) -> Capture:
     """Read `path`; the observation time is `observed_at`, else the file's modification time."""
     try:
         body = path.read_bytes()

@@ -8,16 +8,56 @@ quarter an observation describes, is the warehouse's (warehouse/quarters.py).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from datetime import date, timedelta
 
 _LABEL = re.compile(r"^(\d{4})\s*-?\s*Q([1-4])$", re.I)
 
 
-@dataclass(frozen=True, slots=True, order=True)
 class Quarter:
+    """A calendar quarter, immutable. Equal to its label ('2025Q1' == Quarter(2025, 1)) and
+    hashed like it, so that a quarter read back from the warehouse's label column is the same
+    key. Not a dataclass: dataclasses.asdict of a result keeps it whole, not a dict."""
+
+    __slots__ = ("number", "year")
     year: int
     number: int
+
+    def __init__(self, year: int, number: int) -> None:
+        if not 1 <= number <= 4:
+            raise ValueError(f"not a quarter: {year}Q{number}; a quarter is 1 to 4")
+        object.__setattr__(self, "year", year)
+        object.__setattr__(self, "number", number)
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError("a Quarter cannot be changed")
+
+    def __repr__(self) -> str:
+        return f"Quarter({self.year}, {self.number})"
+
+    def __reduce__(self) -> tuple[type[Quarter], tuple[int, int]]:
+        return (Quarter, (self.year, self.number))
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, Quarter):
+            return (self.year, self.number) == (other.year, other.number)
+        if isinstance(other, str):
+            return str(self) == other
+        return NotImplemented
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __lt__(self, other: Quarter) -> bool:
+        return (self.year, self.number) < (other.year, other.number)
+
+    def __le__(self, other: Quarter) -> bool:
+        return (self.year, self.number) <= (other.year, other.number)
+
+    def __gt__(self, other: Quarter) -> bool:
+        return (self.year, self.number) > (other.year, other.number)
+
+    def __ge__(self, other: Quarter) -> bool:
+        return (self.year, self.number) >= (other.year, other.number)
 
     @classmethod
     def parse(cls, label: str) -> Quarter:

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from ringwatch.scrapers.normalize import parse_number
+from ringwatch.scrapers.quarter import Quarter
+from ringwatch.scrapers.sources import Origin, Source
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,7 +25,7 @@ class Capture:
     http_status: int
     content_type: str | None
     body: bytes
-    origin: str = "live"  # live | file; wayback and atlas arrive with backfills
+    origin: Origin = Origin.LIVE  # where the bytes came from (scrapers/sources.py)
     etag: str | None = None
     last_modified: str | None = None
     complete: bool = True
@@ -84,8 +86,8 @@ class QualityWarning:
 class Snapshot:
     """A validated set of agencies, ready to load as one quarter."""
 
-    source: str
-    quarter: str
+    source: Source
+    quarter: Quarter
     observed_at: datetime
     agencies: tuple[Agency, ...]
     warnings: tuple[QualityWarning, ...] = ()

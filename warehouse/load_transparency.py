@@ -18,6 +18,7 @@ from ringwatch.scrapers.normalize import as_utc
 from ringwatch.scrapers.records import ReportPage
 from ringwatch.scrapers.wayback import original_url
 from ringwatch.warehouse.clock import utcnow
+from ringwatch.warehouse.runs import LoadStatus
 
 _INSERT_FIGURES = """
 INSERT INTO le_request_counts
@@ -53,7 +54,7 @@ class ParsedReport:
 class ReportLoad:
     report_id: str
     url: str
-    status: str  # "loaded" or "unchanged"
+    status: LoadStatus  # loaded, or unchanged (the same figures are held already)
     figures: int
 
 
@@ -110,7 +111,7 @@ def _load_one(con: duckdb.DuckDBPyConnection, report: ParsedReport, *, replace_c
                 [report.capture_id, report_id, ledger.seen, ledger.placed, ledger.explained, ledger.unplaced,
                  utcnow()])
     if latest == figures_now and not replace_capture:
-        return ReportLoad(report_id, page.url, "unchanged", 0)
+        return ReportLoad(report_id, page.url, LoadStatus.UNCHANGED, 0)
     con.execute("INSERT OR REPLACE INTO transparency_reports VALUES (?, ?, ?, ?, ?)",
                 [report_id, original_url(page.url), page.title, page.published_on, report.capture_id])
     con.execute("DELETE FROM le_request_counts WHERE capture_id = ?", [report.capture_id])
@@ -132,4 +133,4 @@ def _load_one(con: duckdb.DuckDBPyConnection, report: ParsedReport, *, replace_c
         "observed_at": [observed] * n,
         "label": [f.label for f in figures],
     })
-    return ReportLoad(report_id, page.url, "loaded", n)
+    return ReportLoad(report_id, page.url, LoadStatus.LOADED, n)

@@ -12,7 +12,9 @@ from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
 from ringwatch.scrapers.errors import QualityGateError
+from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Agency, QualityWarning, Snapshot
+from ringwatch.scrapers.sources import Source
 from ringwatch.warehouse.load_transparency import ParsedReport, report_id_for
 
 
@@ -28,12 +30,12 @@ class GatePolicy:
 def validate_agency_snapshot(
     agencies: list[Agency],
     *,
-    source: str,
+    source: Source,
     url: str,
-    quarter: str,
+    quarter: Quarter,
     observed_at: datetime,
     previous_count: int | None,
-    previous_quarter: str | None,
+    previous_quarter: Quarter | None,
     policy: GatePolicy,
     force: bool = False,
 ) -> Snapshot:

@@ -18,12 +18,15 @@ from pathlib import Path
 import duckdb
 
 from ringwatch.scrapers.errors import WarehouseError
+from ringwatch.scrapers.sources import Source
 from ringwatch.warehouse.clock import utcnow
-from ringwatch.warehouse.db import Warehouse, named_queries, run_script
+from ringwatch.warehouse.db import Warehouse
 from ringwatch.warehouse.identity import AliasDecision
 from ringwatch.warehouse.identity_store import replace_aliases, reresolve
 from ringwatch.warehouse.quality import location_of
 from ringwatch.warehouse.read import open_read_only
+from ringwatch.warehouse.runs import RunStatus
+from ringwatch.warehouse.sql import named_queries, run_script
 
 _SQL = named_queries("removal.sql")
 LIST_HINT = "run 'ringwatch remove-load' with no run id to list the loads held, with their run ids"
@@ -81,14 +84,14 @@ def plan_removal(con: duckdb.DuckDBPyConnection, run_id: int) -> Removal:
             raise WarehouseError(f"run {run_id} ({source} {quarter or ''}) was already removed on "
                                  f"{removed[0]:%Y-%m-%d %H:%M} UTC (see removed_loads); nothing to do. "
                                  "Loading its file again makes a new run, which can be removed in turn.")
-    if status != "success":
-        why = {"failed": f"it failed ({error or 'no reason recorded'})",
-               "running": "it has not finished",
-               "unchanged": "it was unchanged (nothing new, or a nearer observation of the quarter was kept)"}
+    if status != RunStatus.SUCCESS:
+        why = {RunStatus.FAILED: f"it failed ({error or 'no reason recorded'})",
+               RunStatus.RUNNING: "it has not finished",
+               RunStatus.UNCHANGED: "it was unchanged (nothing new, or a nearer observation of the quarter was kept)"}
         raise WarehouseError(f"run {run_id} ({source} {quarter or ''}, {mode}) loaded nothing to remove: "
-                             f"{why.get(str(status), str(status))}; {LIST_HINT}.")
+                             f"{why.get(RunStatus(status), str(status))}; {LIST_HINT}.")
     captures = tuple(int(r[0]) for r in con.execute(_SQL["run_captures"], {"run_id": run_id}).fetchall())
-    if source == "agency_map":
+    if source == Source.AGENCY_MAP:
         return _plan_snapshot(con, run_id, quarter, url, captures)
     return _plan_figures(con, run_id, source, quarter, url, captures)
 
@@ -97,14 +100,15 @@ def _plan_snapshot(con: duckdb.DuckDBPyConnection, run_id: int, quarter: str | N
                    captures: tuple[int, ...]) -> Removal:
     held = con.execute(_SQL["snapshot_of_run"], {"run_id": run_id}).fetchone()
     if held is None:
-        now = con.execute(_SQL["snapshot_of_quarter"], {"source": "agency_map", "quarter": quarter}).fetchone()
+        now = con.execute(_SQL["snapshot_of_quarter"],
+                          {"source": str(Source.AGENCY_MAP), "quarter": quarter}).fetchone()
         since = (f"the {quarter} snapshot now held was loaded by run {now[0]} ({now[1]}); remove that run instead"
                  if now else f"no snapshot of {quarter} is held")
         raise WarehouseError(f"nothing run {run_id} loaded (agency_map {quarter}) is still held: a later load "
                              f"replaced it or it went with another run; {since}.")
     quarter, origin, agencies = held
     observations, warnings = con.execute(_SQL["quarter_rows"], {"quarter": quarter, "run_id": run_id}).fetchall()[0]
-    return Removal(run_id, "agency_map", quarter, origin, url, agencies=int(agencies),
+    return Removal(run_id, Source.AGENCY_MAP, quarter, origin, url, agencies=int(agencies),
                    observations=int(observations), warnings=int(warnings), captures=captures,
                    replaced_run=_replaced(con, run_id, quarter))
 

@@ -1,69 +1,57 @@
-"""An attempt recorded in sync_runs across the two moments a sync touches the database.
+"""The database openings of an attempt (warehouse/runs.py Attempt) around a fetch.
 
 A sync fetches before it takes the writer lock, so that readers are refused only during the
-write: the attempt is written (briefly, under the lock) before the fetch, and finished
-after. Whatever ends it, a failure, a refusal, Ctrl-C or SIGTERM, is written as its error.
+write: the attempt is started (briefly, under the lock) before the fetch, and finished
+after, in a second opening. Whatever ends it, a failure, a refusal, Ctrl-C or SIGTERM, is
+written as its error. Jobs with no network (a file, an export, the stored copy) start and
+finish it in one opening.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from ringwatch.flows.core.events import interruption
+from ringwatch.flows.core.settings import Settings
 from ringwatch.flows.core.steps import keep_captures
-from ringwatch.scrapers.errors import RingwatchError
 from ringwatch.scrapers.records import Capture
 from ringwatch.warehouse.db import Warehouse
-from ringwatch.warehouse.runs import RunStatus, finish_run, start_run
+from ringwatch.warehouse.runs import Attempt
 
 T = TypeVar("T")
 
 
-def open_warehouse(settings: Any) -> Warehouse:
+def open_warehouse(settings: Settings) -> Warehouse:
     """The database, once the writer lock is ours (waiting up to the configured time)."""
     return Warehouse.open(settings.db_path, lock_timeout_seconds=settings.lock_timeout_seconds)
 
 
-def reason_of(exc: BaseException) -> str:
-    if isinstance(exc, KeyboardInterrupt):
-        return interruption(exc)
-    if isinstance(exc, RingwatchError):
-        return str(exc)
-    return f"unexpected {type(exc).__name__}: {exc}"
-
-
-def begin(settings: Any, *, source: str, mode: str, url: str | None, flow_run_id: str | None,
-          read: Callable[[Warehouse], T]) -> tuple[int, T]:
-    """Record the attempt and read what the fetch needs (stored validators), then let go."""
+def begin(settings: Settings, start: Callable[[Warehouse], Attempt],
+          read: Callable[[Warehouse], T]) -> tuple[Attempt, T]:
+    """Start the attempt and read what the fetch needs (stored validators), then let go."""
     with open_warehouse(settings) as wh:
-        run_id = start_run(wh.con, source=source, mode=mode, flow_run_id=flow_run_id, url=url)
-        return run_id, read(wh)
+        return start(wh), read(wh)
 
 
-def fail(settings: Any, run_id: int, exc: BaseException, *, partial: object = None) -> None:
-    """Finish the attempt as failed, keeping whatever bytes a failed fetch did get."""
+def fail_keeping(settings: Settings, attempt: Attempt, exc: BaseException, kept: Sequence[Capture] = ()) -> None:
+    """Finish a fetch that failed: keep the pages it did get, then the partial body of the
+    failed one (a truncated download, an error page), and record the reason."""
     with open_warehouse(settings) as wh:
-        capture_id = None
+        if kept:
+            keep_captures(wh, attempt.run_id, list(kept))
+        partial = getattr(exc, "partial", None)
         if isinstance(partial, Capture):
-            capture_id = keep_captures(wh, run_id, [partial])[0]
-        finish_run(wh.con, run_id, status=RunStatus.FAILED, error=reason_of(exc), capture_id=capture_id)
+            attempt.capture_id = keep_captures(wh, attempt.run_id, [partial])[0]
+        attempt.fail(wh.con, exc)
 
 
 @contextmanager
-def writing(settings: Any, run_id: int | None, state: dict[str, Any],
-            **start: Any) -> Iterator[tuple[Warehouse, int]]:
-    """The write phase, yielding the warehouse and the attempt's run id: an attempt not yet
-    recorded (no network came first: a file load) is started here, with `start`, in the same
-    opening. On any exception the attempt is finished as failed with its reason (`state`
-    carries the quarter and capture known so far), and the exception goes on."""
+def writing(settings: Settings, attempt: Attempt | None,
+            start: Callable[[Warehouse], Attempt]) -> Iterator[tuple[Warehouse, Attempt]]:
+    """The write phase: the warehouse and the attempt (started here, with `start`, when no
+    network came first). Any exception finishes the attempt as failed, and goes on."""
     with open_warehouse(settings) as wh:
-        if run_id is None:
-            run_id = start_run(wh.con, **start)
-        try:
-            yield wh, run_id
-        except BaseException as exc:
-            finish_run(wh.con, run_id, status=RunStatus.FAILED, quarter=state.get("quarter"),
-                       error=reason_of(exc), capture_id=state.get("capture_id"))
-            raise
+        current = attempt if attempt is not None else start(wh)
+        with current.failing_on_error(wh.con):
+            yield wh, current

@@ -15,60 +15,71 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from enum import StrEnum
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 from ringwatch.flows.core.attempt import open_warehouse
 from ringwatch.flows.core.events import Event, EventKind, Progress, ignore
+from ringwatch.flows.core.ingest import Ingest, StoredPage, ingest
 from ringwatch.flows.core.settings import Settings
-from ringwatch.flows.core.steps import keep_captures
-from ringwatch.scrapers.agency_map import parse_agency_map, read_kml
+from ringwatch.flows.core.steps import StepRunner, inline, keep_captures
+from ringwatch.flows.core.sync import sources_for
+from ringwatch.scrapers.agency_map import read_kml
 from ringwatch.scrapers.errors import ConfigError, ParseError, RingwatchError
 from ringwatch.scrapers.http import PoliteClient
+from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Capture
-from ringwatch.scrapers.sources import SOURCES, Source
-from ringwatch.scrapers.transparency import Candidate, parse_candidates
+from ringwatch.scrapers.sources import Origin, Source
 from ringwatch.scrapers.wayback import ArchivedCapture, cdx_query_url, parse_cdx
 from ringwatch.scrapers.wayback_fetch import fetch_archived, fetch_cdx
 from ringwatch.warehouse.backfill import pick, plan_quarters, quarters_between, snapshot_capture_sha, stored_capture
 from ringwatch.warehouse.captures import BlobStore, store_capture
 from ringwatch.warehouse.db import Warehouse
-from ringwatch.warehouse.load import load_agency_snapshot, reference_count
-from ringwatch.warehouse.load_transparency import ParsedReport, current_figure_counts, load_reports
-from ringwatch.warehouse.quality import validate_agency_snapshot, validate_reports
-from ringwatch.warehouse.quarters import Quarter
-from ringwatch.warehouse.runs import RunHandle, finish_run, record_warnings, recorded_run
+from ringwatch.warehouse.runs import Attempt, RunMode, RunStatus
+
+
+class QuarterStatus(StrEnum):
+    """How a quarter of a backfill ended (a dry run only plans)."""
+
+    FILLED = "filled"
+    SKIPPED = "skipped"  # the same bytes are loaded already
+    KEPT_NEARER = "kept_nearer"  # the quarter holds an observation nearer its end
+    MISSING = "missing"  # the archive holds no capture near it: a gap, not an error
+    FAILED = "failed"  # captures exist but none could be fetched or read
+    PLANNED = "planned"  # --dry-run: what would be fetched
 
 
 @dataclass(frozen=True, slots=True)
 class QuarterOutcome:
-    source: str
-    quarter: str
-    status: str  # filled | skipped | kept_nearer | missing | failed | planned
+    source: Source
+    quarter: Quarter
+    status: QuarterStatus
     archived_at: str | None = None
     url: str | None = None
     reason: str | None = None
 
     @property
     def failed(self) -> bool:
-        return self.status == "failed"
+        return self.status is QuarterStatus.FAILED
 
 
 class Archive:
     """Archive reads through the warehouse: a stored answer is reused, a new one is kept."""
 
-    def __init__(self, settings: Settings, warehouse: Warehouse | None, run: RunHandle | None,
-                 client: PoliteClient) -> None:
+    def __init__(self, settings: Settings, warehouse: Warehouse | None, run: Attempt | None,
+                 client: PoliteClient, step: StepRunner = inline) -> None:
         self.settings = settings
         self.client = client  # one per backfill: robots.txt read once, one request at a time
         self.base = settings.wayback.base_url
         self.warehouse = warehouse
         self.run = run
+        self.step = step  # under Prefect each fetch is a task, retried when transient
 
-    def for_run(self, run: RunHandle) -> Archive:
+    def for_run(self, run: Attempt) -> Archive:
         """The same archive and client, keeping what it fetches under `run`."""
-        return Archive(self.settings, self.warehouse, run, self.client)
+        return Archive(self.settings, self.warehouse, run, self.client, self.step)
 
-    def cdx(self, query_url: str, *, source: str) -> list[ArchivedCapture]:
+    def cdx(self, query_url: str, *, source: Source) -> list[ArchivedCapture]:
         if self.warehouse is not None:
             fresh_after = datetime.now(UTC).replace(tzinfo=None) - timedelta(
                 hours=self.settings.wayback.cdx_max_age_hours)
@@ -76,11 +87,11 @@ class Archive:
             if stored is not None:
                 return parse_cdx(BlobStore(self.warehouse.blob_root).get(stored[1]), url=query_url)
         self.client.reset_patience()
-        capture, rows = fetch_cdx(self.client, query_url, source=source)
+        capture, rows = self.step("fetch-wayback-index", fetch_cdx, self.client, query_url, source=source)
         self._keep(capture)
         return rows
 
-    def raw(self, snapshot: ArchivedCapture, *, source: str,
+    def raw(self, snapshot: ArchivedCapture, *, source: Source,
             parent: int | None = None) -> tuple[Capture, int | None]:
         url = snapshot.raw_url(self.base)
         if self.warehouse is not None:
@@ -88,9 +99,9 @@ class Archive:
             if stored is not None:
                 body = BlobStore(self.warehouse.blob_root).get(stored[1])
                 return Capture(source=source, url=url, fetched_at=snapshot.moment, http_status=200,
-                               content_type=stored[2], body=body, origin="wayback"), stored[0]
+                               content_type=stored[2], body=body, origin=Origin.WAYBACK), stored[0]
         self.client.reset_patience()
-        capture = fetch_archived(self.client, snapshot, base=self.base, source=source)
+        capture = self.step("fetch-wayback", fetch_archived, self.client, snapshot, base=self.base, source=source)
         return capture, self._keep(capture, parent=parent)
 
     def _keep(self, capture: Capture, parent: int | None = None) -> int | None:
@@ -138,7 +149,7 @@ class LinkTargets:
         target = urljoin(snapshot.original, links[0])
         if target not in self.rows:
             self.rows[target] = archive.cdx(cdx_query_url(archive.base, target, since=self.since,
-                                                          until=self.until), source="agency_map")
+                                                          until=self.until), source=Source.AGENCY_MAP)
         window = timedelta(days=archive.settings.wayback.window_days)
         near = [r for r in self.rows[target] if abs(r.moment - snapshot.moment) <= window]
         if not near:
@@ -146,63 +157,54 @@ class LinkTargets:
                              f"which the archive does not hold within {window.days} days of it.",
                              url=capture.url, expected="an archived NetworkLink target")
         nearest = min(near, key=lambda r: (abs(r.moment - snapshot.moment), -r.moment.timestamp()))
-        return archive.raw(nearest, source="agency_map", parent=parent_id)
+        return archive.raw(nearest, source=Source.AGENCY_MAP, parent=parent_id)
 
 
 def _agency_quarter(settings: Settings, wh: Warehouse, rows: list[ArchivedCapture], quarter: Quarter,
                     *, archive: Archive, targets: LinkTargets, force: bool, flow_run_id: str | None) -> QuarterOutcome:
     """Fill one quarter, trying the next-nearest capture when one cannot be read."""
-    failed: dict[str, str] = {}
+    source, failed = Source.AGENCY_MAP, dict[str, str]()
     window = settings.wayback.window_days
     while (snapshot := pick(rows, quarter, window_days=window, exclude=frozenset(failed))) is not None:
+        attempt = Attempt.start(wh.con, source=source, mode=RunMode.WAYBACK, flow_run_id=flow_run_id,
+                                url=snapshot.raw_url(settings.wayback.base_url))
+        attempt.quarter = quarter
         try:
-            with recorded_run(wh.con, source="agency_map", mode="wayback", flow_run_id=flow_run_id,
-                              url=snapshot.raw_url(settings.wayback.base_url)) as run:
-                run.quarter = str(quarter)
-                kept = archive.for_run(run)
-                capture, capture_id = kept.raw(snapshot, source="agency_map")
+            with attempt.failing_on_error(wh.con):
+                kept = archive.for_run(attempt)
+                capture, capture_id = kept.raw(snapshot, source=source)
                 capture, capture_id = targets.resolve(kept, capture, snapshot, capture_id)
-                run.capture_id = capture_id
                 assert capture_id is not None
-                if snapshot_capture_sha(wh.con, "agency_map", str(quarter)) == capture.sha256:
-                    finish_run(wh.con, run.run_id, status="unchanged", quarter=str(quarter), rows_loaded=0)
-                    return QuarterOutcome("agency_map", str(quarter), "skipped", snapshot.timestamp,
+                attempt.capture_id = capture_id
+                if snapshot_capture_sha(wh.con, str(source), str(quarter)) == capture.sha256:
+                    attempt.finish(wh.con, RunStatus.UNCHANGED, rows_loaded=0)
+                    return QuarterOutcome(source, quarter, QuarterStatus.SKIPPED, snapshot.timestamp,
                                           snapshot.original, "already loaded from the same bytes")
-                agencies = parse_agency_map(capture.body, source_url=capture.url,
-                                            max_inflated_bytes=settings.http.inflate_limit)
-                count, previous = reference_count(wh.con, Source.AGENCY_MAP, str(quarter))
-                checked = validate_agency_snapshot(agencies, source=Source.AGENCY_MAP, url=capture.url,
-                                                   quarter=str(quarter), observed_at=capture.fetched_at,
-                                                   previous_count=count, previous_quarter=previous,
-                                                   policy=settings.gates, force=force)
-                result = load_agency_snapshot(wh.con, checked, capture_id=capture_id, origin=capture.origin,
-                                              run_id=run.run_id, aliases=settings.aliases)
-                record_warnings(wh.con, run.run_id, source=Source.AGENCY_MAP, quarter=str(quarter),
-                                warnings=checked.warnings + result.identity_warnings)
-                finish_run(wh.con, run.run_id, status="success" if result.status == "loaded" else "unchanged",
-                           quarter=str(quarter), rows_loaded=result.rows_loaded, capture_id=capture_id)
+            done = ingest(wh, attempt, [StoredPage(capture, capture_id)], quarter=quarter,
+                          how=Ingest(settings, force=force, step=archive.step))
         except RingwatchError as exc:
             failed[snapshot.timestamp] = str(exc)
             continue
-        if result.status == "loaded":
-            return QuarterOutcome("agency_map", str(quarter), "filled", snapshot.timestamp, snapshot.original,
-                                  f"{result.rows_loaded:,} agencies")
-        return QuarterOutcome("agency_map", str(quarter), "kept_nearer", snapshot.timestamp, snapshot.original,
-                              f"a nearer observation ({result.kept_observation}) is kept")
+        if done.loaded:
+            return QuarterOutcome(source, quarter, QuarterStatus.FILLED, snapshot.timestamp, snapshot.original,
+                                  f"{done.rows:,} agencies")
+        return QuarterOutcome(source, quarter, QuarterStatus.KEPT_NEARER, snapshot.timestamp, snapshot.original,
+                              f"a nearer observation ({done.kept_observation}) is kept")
     if failed:
-        return QuarterOutcome("agency_map", str(quarter), "failed", reason=(
+        return QuarterOutcome(source, quarter, QuarterStatus.FAILED, reason=(
             f"{len(failed)} capture(s) within {window} days could not be used; last: {list(failed.values())[-1]}"))
-    return QuarterOutcome("agency_map", str(quarter), "missing", reason=f"no capture within {window} days")
+    return QuarterOutcome(source, quarter, QuarterStatus.MISSING, reason=f"no capture within {window} days")
 
 
 def _backfill_agency_map(settings: Settings, wh: Warehouse | None, quarters: list[Quarter], *, archive: Archive,
                          force: bool, dry_run: bool, flow_run_id: str | None,
                          tick: Callable[[str], None]) -> list[QuarterOutcome]:
     since, until = _window(settings, quarters)
-    rows = archive.cdx(map_query(settings, since, until), source="agency_map")
+    rows = archive.cdx(map_query(settings, since, until), source=Source.AGENCY_MAP)
     if dry_run or wh is None:
         plan = plan_quarters(rows, quarters, window_days=settings.wayback.window_days)
-        return [QuarterOutcome("agency_map", p.quarter, "planned" if p.capture else "missing",
+        return [QuarterOutcome(Source.AGENCY_MAP, Quarter.parse(str(p.quarter)),
+                               QuarterStatus.PLANNED if p.capture else QuarterStatus.MISSING,
                                p.capture.timestamp if p.capture else None,
                                p.capture.raw_url(settings.wayback.base_url) if p.capture else None, p.reason)
                 for p in plan]
@@ -220,70 +222,63 @@ def _backfill_transparency(settings: Settings, wh: Warehouse | None, quarters: l
                            tick: Callable[[str], None]) -> list[QuarterOutcome]:
     """Every configured report and index page, as archived near each quarter's end; pages whose
     figures did not change add nothing, restated figures add an observation."""
+    source = Source.TRANSPARENCY
     sources = settings.transparency_sources()
     urls = list(dict.fromkeys((*sources.report_urls, *sources.index_urls)))
     since, until = _window(settings, quarters)
     window = settings.wayback.window_days
-    chosen: dict[str, list[tuple[str, ArchivedCapture]]] = {str(q): [] for q in quarters}
+    chosen: dict[Quarter, list[tuple[str, ArchivedCapture]]] = {q: [] for q in quarters}
     for url in urls:
-        rows = archive.cdx(cdx_query_url(settings.wayback.base_url, url, since=since, until=until),
-                         source="transparency")
+        rows = archive.cdx(cdx_query_url(settings.wayback.base_url, url, since=since, until=until), source=source)
         for quarter in quarters:
             snapshot = pick(rows, quarter, window_days=window)
             if snapshot is not None:
-                chosen[str(quarter)].append((url, snapshot))
+                chosen[quarter].append((url, snapshot))
     if dry_run or wh is None:
-        return [QuarterOutcome("transparency", q, "planned" if picks else "missing",
+        return [QuarterOutcome(source, q, QuarterStatus.PLANNED if picks else QuarterStatus.MISSING,
                                ", ".join(s.timestamp for _, s in picks) or None,
                                ", ".join(s.raw_url(settings.wayback.base_url) for _, s in picks) or None,
                                None if picks else f"no capture within {window} days")
                 for q, picks in chosen.items()]
     outcomes = []
-    for label, picks in chosen.items():
+    for quarter, picks in chosen.items():
         if not picks:
-            outcomes.append(QuarterOutcome("transparency", label, "missing",
+            outcomes.append(QuarterOutcome(source, quarter, QuarterStatus.MISSING,
                                            reason=f"no capture within {window} days"))
-            tick(f"transparency {label}")
+            tick(f"transparency {quarter}")
             continue
         try:
-            with recorded_run(wh.con, source="transparency", mode="wayback", flow_run_id=flow_run_id,
-                              url=", ".join(u for u, _ in picks)) as run:
-                run.quarter = label
-                kept = archive.for_run(run)
+            attempt = Attempt.start(wh.con, source=source, mode=RunMode.WAYBACK, flow_run_id=flow_run_id,
+                                    url=", ".join(u for u, _ in picks))
+            attempt.quarter = quarter
+            with attempt.failing_on_error(wh.con):
+                kept = archive.for_run(attempt)
                 pages = []
                 for url, snapshot in picks:
-                    capture, capture_id = kept.raw(snapshot, source="transparency")
-                    pages.append((Candidate(capture, discovered=url not in sources.report_urls), capture_id))
-                found, skipped = parse_candidates([c for c, _ in pages])
-                reports = [ParsedReport(page=p, capture_id=pages[i][1] or 0, observed_at=pages[i][0].capture.fetched_at)
-                           for i, p in found]
-                checked = validate_reports(reports, previous_counts=current_figure_counts(wh.con),
-                                           policy=settings.gates, force=force)
-                results = load_reports(wh.con, checked)
-                record_warnings(wh.con, run.run_id, source="transparency", quarter=label,
-                                warnings=skipped + [w for r in checked for w in r.page.warnings])
-                loaded = sum(r.figures for r in results)
-                finish_run(wh.con, run.run_id, status="success" if loaded else "unchanged", quarter=label,
-                           rows_loaded=loaded)
+                    capture, capture_id = kept.raw(snapshot, source=source)
+                    assert capture_id is not None
+                    pages.append(StoredPage(capture, capture_id, discovered=url not in sources.report_urls))
+                done = ingest(wh, attempt, pages, quarter=quarter,
+                              how=Ingest(settings, force=force, step=archive.step))
             stamps = ", ".join(s.timestamp for _, s in picks)
-            outcomes.append(QuarterOutcome("transparency", label, "filled" if loaded else "skipped", stamps,
-                                           None, f"{loaded} new figures" if loaded else "figures unchanged"))
+            status = QuarterStatus.FILLED if done.rows else QuarterStatus.SKIPPED
+            outcomes.append(QuarterOutcome(source, quarter, status, stamps, None,
+                                           f"{done.rows} new figures" if done.rows else "figures unchanged"))
         except RingwatchError as exc:
-            outcomes.append(QuarterOutcome("transparency", label, "failed", reason=str(exc)))
-        tick(f"transparency {label}")
+            outcomes.append(QuarterOutcome(source, quarter, QuarterStatus.FAILED, reason=str(exc)))
+        tick(f"transparency {quarter}")
     return outcomes
 
 
-def backfill(settings: Settings, *, since: str, until: str, source: str = "all", dry_run: bool = False,
-             force: bool = False, flow_run_id: str | None = None, progress: Progress = ignore) -> list[QuarterOutcome]:
+def backfill(settings: Settings, *, since: Quarter, until: Quarter, source: Source | str | None = None,
+             dry_run: bool = False, force: bool = False, flow_run_id: str | None = None,
+             progress: Progress = ignore, step: StepRunner = inline) -> list[QuarterOutcome]:
     """Fill past quarters (both ends inclusive) from the Internet Archive."""
     try:
-        quarters = quarters_between(Quarter.parse(since), Quarter.parse(until))
+        quarters = quarters_between(since, until)
     except ValueError as exc:
         raise ConfigError(f"backfill: {exc}") from None
-    if source != "all" and source not in SOURCES:
-        raise ConfigError(f"unknown source {source!r}; choose all, {', '.join(SOURCES)}.")
-    selected = SOURCES if source == "all" else (Source(source),)
+    selected = sources_for(source)
     total = len(quarters) * len(selected)
     done = [0]
 
@@ -298,11 +293,11 @@ def backfill(settings: Settings, *, since: str, until: str, source: str = "all",
     steps = {Source.AGENCY_MAP: _backfill_agency_map, Source.TRANSPARENCY: _backfill_transparency}
     if dry_run:
         for name in selected:
-            outcomes += steps[name](settings, None, quarters, archive=Archive(settings, None, None, client),
+            outcomes += steps[name](settings, None, quarters, archive=Archive(settings, None, None, client, step),
                                     force=force, dry_run=True, flow_run_id=None, tick=tick)
     else:
         with open_warehouse(settings) as wh:
             for name in selected:
-                outcomes += steps[name](settings, wh, quarters, archive=Archive(settings, wh, None, client),
+                outcomes += steps[name](settings, wh, quarters, archive=Archive(settings, wh, None, client, step),
                                         force=force, dry_run=False, flow_run_id=flow_run_id, tick=tick)
     return outcomes

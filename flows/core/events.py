@@ -6,6 +6,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
+from ringwatch.scrapers.errors import Terminated
+
+__all__ = ["Event", "EventKind", "Progress", "Terminated", "ignore"]
+
 
 class EventKind(StrEnum):
     RETRY = "retry"  # a fetch failed and will be tried again (one line)
@@ -26,13 +30,3 @@ Progress = Callable[[Event], None]
 
 def ignore(event: Event) -> None:
     """The progress callback of a job nobody watches."""
-
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM, raised like Ctrl-C's KeyboardInterrupt so every job stops the same way."""
-
-
-def interruption(exc: BaseException) -> str:
-    """The sync_runs.error of an attempt stopped by a signal."""
-    by = "SIGTERM" if isinstance(exc, Terminated) else "Ctrl-C (SIGINT)"
-    return f"interrupted: stopped by {by}; nothing it was loading was kept"

@@ -40,11 +40,11 @@ def keep_captures(warehouse: Warehouse, run_id: int | None, captures: list[Captu
     return ids
 
 
-def choose_quarter(explicit: str | None, observed_at: datetime, scheduled_at: datetime | None = None) -> str:
+def choose_quarter(explicit: Quarter | None, observed_at: datetime, scheduled_at: datetime | None = None) -> Quarter:
     """--quarter wins; a deployment's scheduled start time next; else the observation.
 
     A scheduled run that starts late still records the quarter it was scheduled for.
     """
-    if explicit:
-        return str(Quarter.parse(explicit))
-    return str(quarter_for(scheduled_at or observed_at))
+    if explicit is not None:
+        return explicit
+    return quarter_for(scheduled_at or observed_at)

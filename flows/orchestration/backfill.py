@@ -10,12 +10,17 @@ from prefect import flow, get_run_logger
 from ringwatch.flows.core import backfill as jobs
 from ringwatch.flows.core.events import Event
 from ringwatch.flows.core.settings import load_settings
-from ringwatch.flows.orchestration.tasks import library_logs_to_prefect
+from ringwatch.flows.orchestration.params import required_quarter
+from ringwatch.flows.orchestration.tasks import library_logs_to_prefect, prefect_steps
 from ringwatch.scrapers.errors import RingwatchError
 
 
 class BackfillFailed(RingwatchError):
-    """A quarter that had archived captures could not be filled."""
+    """A quarter that had archived captures could not be filled; `outcomes` holds every quarter's."""
+
+    def __init__(self, outcomes: list[jobs.QuarterOutcome]) -> None:
+        super().__init__("; ".join(f"{o.source} {o.quarter}: {o.reason}" for o in outcomes if o.failed))
+        self.outcomes = outcomes
 
 
 @flow(name="backfill")
@@ -37,12 +42,12 @@ def backfill(since: str, until: str, source: str = "all", dry_run: bool = False,
             else:
                 update_progress_artifact(artifact[0], share, description=event.message)
 
-        outcomes = jobs.backfill(settings, since=since, until=until, source=source, dry_run=dry_run, force=force,
-                                 flow_run_id=flow_run.id, progress=progress)
+        outcomes = jobs.backfill(settings, since=required_quarter(since), until=required_quarter(until), source=source,
+                                 dry_run=dry_run, force=force, flow_run_id=flow_run.id, progress=progress,
+                                 step=prefect_steps(settings))
         logger = get_run_logger()
         for outcome in outcomes:
             logger.info("%s %s: %s %s", outcome.source, outcome.quarter, outcome.status, outcome.reason or "")
-        failed = [o for o in outcomes if o.failed]
-        if failed:
-            raise BackfillFailed("; ".join(f"{o.source} {o.quarter}: {o.reason}" for o in failed))
+        if any(o.failed for o in outcomes):
+            raise BackfillFailed(outcomes)
         return outcomes

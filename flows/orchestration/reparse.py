@@ -6,6 +6,7 @@ from prefect import flow
 
 from ringwatch.flows.core import reparse as jobs
 from ringwatch.flows.core.settings import load_settings
+from ringwatch.flows.orchestration.params import as_quarter
 from ringwatch.flows.orchestration.tasks import library_logs_to_prefect, log_event, prefect_steps
 
 
@@ -17,6 +18,6 @@ def reparse(source: str = "all", quarter: str | None = None, force: bool = False
 
     with library_logs_to_prefect():
         settings = load_settings(config_path, db_path=db_path)
-        outcomes = jobs.reparse(settings, source=source, quarter=quarter, force=force, flow_run_id=flow_run.id,
-                                progress=log_event, step=prefect_steps(settings))
+        outcomes = jobs.reparse(settings, source=source, quarter=as_quarter(quarter), force=force,
+                                flow_run_id=flow_run.id, progress=log_event, step=prefect_steps(settings))
         return outcomes

@@ -8,6 +8,7 @@ from prefect import flow
 
 from ringwatch.flows.core import sync as jobs
 from ringwatch.flows.core.settings import load_settings
+from ringwatch.flows.orchestration.params import as_quarter
 from ringwatch.flows.orchestration.tasks import library_logs_to_prefect, prefect_steps, scheduled_start
 
 
@@ -20,7 +21,7 @@ def sync_agency_map(quarter: str | None = None, force: bool = False, from_file: 
 
     with library_logs_to_prefect():
         settings = load_settings(config_path, db_path=db_path)
-        result = jobs.sync_agency_map(settings, quarter=quarter, force=force, from_file=from_file,
+        result = jobs.sync_agency_map(settings, quarter=as_quarter(quarter), force=force, from_file=from_file,
                                       observed_at=observed_at, scheduled_at=scheduled_at or scheduled_start(),
                                       flow_run_id=flow_run.id, step=prefect_steps(settings))
         return result

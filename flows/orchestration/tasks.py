@@ -15,6 +15,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from ringwatch.flows.core.events import Event, EventKind
+from ringwatch.flows.core.settings import Settings
 from ringwatch.flows.core.steps import StepRunner
 from ringwatch.scrapers.errors import FetchError
 from ringwatch.warehouse.changes import ChangeSummary
@@ -37,7 +38,7 @@ def transient_only(task: Any, task_run: Any, state: Any) -> bool:
     return False
 
 
-def prefect_steps(settings: Any) -> StepRunner:
+def prefect_steps(settings: Settings) -> StepRunner:
     """A step runner that makes each step of a job a Prefect task; fetches get the task
     retries of [flow] fetch_retries, for transient failures only."""
 
@@ -97,7 +98,9 @@ def publish_changes(summary: ChangeSummary | None) -> str | None:
     if summary is None:
         return None
     markdown = changes_markdown(summary, limit=CHANGES_LIMIT)
-    create_markdown_artifact(markdown, key=CHANGES_KEY, description=f"What changed in {summary.quarter}")
+    # A transparency-only sync has report periods but no map quarter.
+    what = summary.quarter or "the transparency reports"
+    create_markdown_artifact(markdown, key=CHANGES_KEY, description=f"What changed in {what}")
     table = changes_table(summary, limit=CHANGES_LIMIT)
     if table:
         create_table_artifact(table, key=f"{CHANGES_KEY}-table",

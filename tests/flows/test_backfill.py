@@ -247,7 +247,7 @@ def test_reparse_after_a_parser_change_updates_snapshots_without_a_request(
     report = Path(__file__).parents[1] / "fixtures/transparency/report_2020_table_rows.html"
     assert run_cli("sync", "--from-file", str(report), "--observed-at", "2021-01-20", "--db", str(db),
                    "--config", str(config)).exit_code == 0
-    import ringwatch.flows.core.reparse as reparse_module
+    import ringwatch.flows.core.ingest as reparse_module  # the one ingest reads every job's captures
     from ringwatch.scrapers.agency_map import parse_agency_map
 
     def changed_parser(data: bytes, *, source_url: str, **limits: int) -> list:
