@@ -16,8 +16,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from ringwatch.warehouse.presentation.report.build import build_report
-from tests.report_db import build_report_db
+from tests.conftest import SharedReport
 
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -49,9 +48,9 @@ def inked(image: Image.Image) -> float:
 
 
 @pytest.mark.browser
-def test_report_renders_in_headless_chromium(tmp_path: Path) -> None:
+def test_report_renders_in_headless_chromium(tmp_path: Path, shared_report: SharedReport) -> None:
     browser = chromium()
-    report = build_report(build_report_db(tmp_path / "small.duckdb"), tmp_path / "report.html")
+    report = shared_report.files  # tests/report_db.py's warehouse, drawn once for the session
     shot = screenshot(browser, report.html, tmp_path / "report.png", tmp_path / "profile-1")
     assert shot.size == (WIDTH, HEIGHT)
     levels = [n for n in shot.histogram() if n > 50]

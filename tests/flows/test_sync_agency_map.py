@@ -17,7 +17,7 @@ import responses
 from bench.synthetic_map import synthetic_map_kml
 from ringwatch.scrapers.errors import FetchError, ParseError, QualityGateError, RobotsDisallowed
 from ringwatch.warehouse.quarters import quarter_for
-from tests.conftest import FAST_CONFIG, MAP_URL, ROBOTS_URL, TARGET_URL, read_fixture
+from tests.conftest import FAST_CONFIG, MAP_URL, ROBOTS_URL, TARGET_URL, copy_database, read_fixture
 from tests.scrapers.test_agency_map import BILLION_LAUGHS
 
 # The sync job in-process (as the CLI runs it without a Prefect API); the two tests of Prefect's
@@ -70,15 +70,24 @@ def captures(db: Path) -> list[tuple]:
         con.close()
 
 
-@pytest.fixture
-def seeded_db(tmp_path: Path, fast_config: Path) -> Path:
-    """A database already holding two quarters (10 agencies each), loaded through the flow."""
-    db = tmp_path / "ringwatch.duckdb"
+@pytest.fixture(scope="module")
+def seeded_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database already holding two quarters (10 agencies each), loaded through the flow once."""
+    folder = tmp_path_factory.mktemp("seeded")
+    config = folder / "settings.toml"
+    config.write_text(FAST_CONFIG, encoding="utf-8")
+    db = folder / "ringwatch.duckdb"
     for n, quarter in enumerate(SEED_QUARTERS):
-        path = tmp_path / f"seed{n}.kml"
+        path = folder / f"seed{n}.kml"
         path.write_bytes(synthetic_map_kml(10, seed=n))
-        run_sync(db, fast_config, from_file=str(path), quarter=quarter)
+        run_sync(db, config, from_file=str(path), quarter=quarter)
     return db
+
+
+@pytest.fixture
+def seeded_db(seeded_template: Path, tmp_path: Path) -> Path:
+    """A copy of the seeded database (and its captures), for this test alone."""
+    return copy_database(seeded_template, tmp_path / "ringwatch.duckdb")
 
 
 def serve_map(body: bytes, *, status: int = 200, content_type: str = "application/vnd.google-earth.kml+xml") -> None:

@@ -17,7 +17,9 @@ from ringwatch.warehouse.lock import WriterLock
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# A writer that takes the lock, says so, holds it while it loads a quarter, then lets go.
+# A writer that takes the lock, says so, holds it (for `hold` seconds, or until a line comes on its
+# stdin when `hold` is UNTIL_TOLD) while it loads a quarter, then lets go.
+UNTIL_TOLD = "until-told"
 WRITER = """
 import sys, time
 from datetime import datetime, timezone
@@ -26,20 +28,24 @@ from ringwatch.warehouse.load import load_agency_snapshot
 from ringwatch.scrapers.records import Snapshot
 from ringwatch.scrapers.agency_map import parse_agency_map
 from bench.synthetic_map import synthetic_map_kml
-db, quarter, hold = sys.argv[1], sys.argv[2], float(sys.argv[3])
+db, quarter, hold = sys.argv[1], sys.argv[2], sys.argv[3]
 agencies = parse_agency_map(synthetic_map_kml(30), source_url="test")
 with Warehouse.open(db, lock_timeout_seconds=float(sys.argv[4])) as wh:
     print("locked", flush=True)
-    time.sleep(hold)
+    if hold == "until-told":
+        sys.stdin.readline()
+    else:
+        time.sleep(float(hold))
     snap = Snapshot("agency_map", quarter, datetime(2024, 1, 1, tzinfo=timezone.utc), tuple(agencies))
     load_agency_snapshot(wh.con, snap, capture_id=1, origin="file", run_id=1)
 print("done", flush=True)
 """
 
 
-def start_writer(db: Path, quarter: str, hold: float, timeout: float = 30.0) -> subprocess.Popen[str]:
+def start_writer(db: Path, quarter: str, hold: float | str, timeout: float = 30.0) -> subprocess.Popen[str]:
     return subprocess.Popen([sys.executable, "-c", WRITER, str(db), quarter, str(hold), str(timeout)],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
 
 
@@ -65,12 +71,12 @@ def test_a_second_writer_waits_and_nothing_is_corrupted(tmp_path: Path) -> None:
 
 def test_a_writer_gives_up_after_the_timeout_naming_the_holder(tmp_path: Path) -> None:
     db = tmp_path / "r.duckdb"
-    holder = start_writer(db, "2024Q1", hold=3.0)
+    holder = start_writer(db, "2024Q1", hold=UNTIL_TOLD)
     wait_for_lock(holder)
     message = rf"being written by another ringwatch process \(pid {holder.pid}\); waited"
     with pytest.raises(WarehouseError, match=message):
         Warehouse.open(db, lock_timeout_seconds=0.3)
-    holder.communicate(timeout=60)
+    holder.communicate(input="let go\n", timeout=60)
     assert holder.returncode == 0
     Warehouse.open(db, lock_timeout_seconds=0.3).close()  # free again once the holder is done
 
@@ -78,12 +84,12 @@ def test_a_writer_gives_up_after_the_timeout_naming_the_holder(tmp_path: Path) -
 def test_a_reader_during_a_write_is_told_plainly(tmp_path: Path) -> None:
     db = tmp_path / "r.duckdb"
     Warehouse.open(db).close()
-    holder = start_writer(db, "2024Q1", hold=3.0)
+    holder = start_writer(db, "2024Q1", hold=UNTIL_TOLD)
     wait_for_lock(holder)
     result = subprocess.run([sys.executable, "-m", "ringwatch.flows.cli", "query", "SELECT count(*) FROM agencies",
                              "--db", str(db)], cwd=ROOT, capture_output=True, text=True, timeout=60,
                             env={**os.environ, "PYTHONPATH": str(ROOT)})
-    holder.communicate(timeout=60)
+    holder.communicate(input="let go\n", timeout=60)
     assert result.returncode == 1
     assert f"being written by another ringwatch process (pid {holder.pid})" in result.stderr
 

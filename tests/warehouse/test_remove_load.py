@@ -10,7 +10,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ringwatch.flows.cli import cli
-from ringwatch.warehouse.db import blob_dir_for, sql_files
+from ringwatch.warehouse.db import blob_dir_for
+from ringwatch.warehouse.sql import sql_files
 from tests.conftest import FIXTURES
 
 MAP_2020 = ("--from-file", str(FIXTURES / "agency_map/direct_layer_2020-07-01.kml"), "--observed-at", "2020-07-01")

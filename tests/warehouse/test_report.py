@@ -20,9 +20,10 @@ from click.testing import CliRunner
 from ringwatch.flows.cli import cli
 from ringwatch.warehouse.db import connect
 from ringwatch.warehouse.presentation.report import charts
-from ringwatch.warehouse.presentation.report.build import ReportFiles, build_report
+from ringwatch.warehouse.presentation.report.build import ReportFiles
 from ringwatch.warehouse.presentation.report.data import growth_baseline, read_report_data
-from tests.report_db import LATEST, build_report_db
+from tests.conftest import SharedReport
+from tests.report_db import LATEST
 
 SLUGS = ["agencies-over-time", "joins-and-departures", "agencies-by-state", "agencies-tile-map",
          "states-grown-most", "agencies-by-type", "requests-by-outcome", "complied-share", "video-requests-by-period",
@@ -30,13 +31,13 @@ SLUGS = ["agencies-over-time", "joins-and-departures", "agencies-by-state", "age
 
 
 @pytest.fixture(scope="module")
-def small_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return build_report_db(tmp_path_factory.mktemp("report") / "small.duckdb")
+def small_db(shared_report: SharedReport) -> Path:
+    return shared_report.db
 
 
 @pytest.fixture(scope="module")
-def small_report(small_db: Path) -> ReportFiles:
-    return build_report(small_db, small_db.with_name("report.html"))
+def small_report(shared_report: SharedReport) -> ReportFiles:
+    return shared_report.files
 
 
 @pytest.fixture(scope="module")
@@ -167,9 +168,9 @@ def test_the_html_needs_nothing_from_the_network(page: BeautifulSoup) -> None:
     assert "url(" not in page.find("style").get_text()
 
 
-def test_the_report_changes_nothing_in_the_database(small_db: Path, tmp_path: Path) -> None:
-    before = hashlib.sha256(small_db.read_bytes()).hexdigest()
-    build_report(small_db, tmp_path / "again.html", png_dir=tmp_path / "pngs")
+def test_the_report_changes_nothing_in_the_database(shared_report: SharedReport) -> None:
+    before = shared_report.db_sha256_before  # taken right before the report was built from it
+    small_db = shared_report.db
     assert hashlib.sha256(small_db.read_bytes()).hexdigest() == before
     assert not small_db.with_name(small_db.name + ".wal").exists()
 
