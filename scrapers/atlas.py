@@ -18,12 +18,15 @@ from ringwatch.scrapers.agency_names import agency_id_for
 from ringwatch.scrapers.errors import ParseError
 from ringwatch.scrapers.normalize import classify_agency, clean_text, normalize_state, parse_active_date
 from ringwatch.scrapers.records import Agency
+from ringwatch.scrapers.sources import Source
 
-SOURCE = "agency_map"  # an Atlas export is a past observation of the same map
+SOURCE = Source.AGENCY_MAP  # an Atlas export is a past observation of the same map
 REQUIRED_COLUMNS = ("Agency", "City", "State", "Technology", "Link 1 Date")
 RING_TECHNOLOGY = "ring/neighbors partnership"
-# Kept as Data fields: the record and agency numbers are identity keys (warehouse/identity.py).
-_KEPT_COLUMNS = ("AOSNUMBER", "NEWAOSNUMBER (ORI9)", "County")
+# Kept as Data fields: the record and agency numbers are identity keys (warehouse/identity.py);
+# Link 1 (where EFF found the partnership) and Summary (EFF's words) are the row's provenance,
+# kept so a release can cite them per agency (agency_snapshot_fields).
+_KEPT_COLUMNS = ("AOSNUMBER", "NEWAOSNUMBER (ORI9)", "County", "Link 1", "Summary")
 _STAMP = re.compile(r"(?<!\d)(20\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?!\d)")
 
 

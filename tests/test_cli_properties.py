@@ -115,7 +115,7 @@ def _values(param: click.Parameter, box: Sandbox) -> st.SearchStrategy[str]:
     if name in ("observed_at",):
         pool += MOMENTS
     if isinstance(param.type, click.Path) or name in ("path", "out", "png_dir", "from_file", "db_path",
-                                                        "config_path"):
+                                                        "config_path", "target"):
         pool += _paths(box)
     return _mostly(st.sampled_from(pool), st.text(max_size=12))
 
@@ -170,7 +170,7 @@ def _check(args: list[str], runner: CliRunner) -> None:
 
 
 UNFORESEEN = re.compile(r"Error: unexpected|unexpected \w*(Error|Exception|Interrupt|Exit)\b")
-COMMANDS = sorted(name for name in cli.commands if name != "report")
+COMMANDS = sorted(name for name in cli.commands if name not in ("report", "publish"))
 
 
 @pytest.fixture
@@ -202,6 +202,20 @@ def test_the_report_answers_plainly_too(sandbox: Sandbox) -> None:
     @settings(max_examples=6, deadline=None, database=None, derandomize=True,
               suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
     @given(args=_invocation("report", sandbox))
+    def drive(args: list[str]) -> None:
+        _check(args, runner)
+
+    drive()
+
+
+def test_publish_answers_plainly_too(sandbox: Sandbox) -> None:
+    """Fewer examples than the report even: a publish that succeeds draws the report's charts and
+    writes every table twice, as Parquet and CSV."""
+    runner = CliRunner()
+
+    @settings(max_examples=3, deadline=None, database=None, derandomize=True,
+              suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+    @given(args=_invocation("publish", sandbox))
     def drive(args: list[str]) -> None:
         _check(args, runner)
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from ringwatch.flows.cli import cli
-from ringwatch.warehouse.db import connect, sql_files
+from ringwatch.warehouse.db import connect
+from ringwatch.warehouse.sql import sql_files
 
 ROOT = Path(__file__).resolve().parents[1]
 README_PATH = ROOT / "README.md"

@@ -12,14 +12,17 @@ import signal
 import sys
 from collections.abc import Callable
 from datetime import UTC, datetime
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
 from ringwatch.scrapers import __version__
 from ringwatch.scrapers.errors import RingwatchError, SettingsError
-from ringwatch.scrapers.sources import source_choices
-from ringwatch.warehouse.quarters import Quarter
+from ringwatch.scrapers.quarter import Quarter
+from ringwatch.scrapers.sources import Source, source_choices
+
+if TYPE_CHECKING:
+    from ringwatch.flows.cli.runner import Runner
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -89,17 +92,14 @@ def _reports_errors(func: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
-def _through_prefect(verbose: bool) -> bool:
-    """Whether this command runs through Prefect: only when an API is configured, and then
-    only if it answers (else one line naming it)."""
-    from ringwatch.flows.orchestration.api import check_answers, configured_api
+def _runner(db_path: str | None, config_path: str | None, verbose: bool) -> Runner:
+    """The settings, then where the job runs: chosen once, here, for every command that runs one."""
+    from ringwatch.flows.cli.runner import choose_runner
+    from ringwatch.flows.core.settings import load_settings
 
-    url = configured_api()
-    if not url:
-        return False
-    check_answers(url)
-    _quiet_prefect(verbose)
-    return True
+    settings = load_settings(config_path, db_path=db_path)
+    return choose_runner(settings, db_path=db_path, config_path=config_path, verbose=verbose,
+                         progress=_show_progress)
 
 
 def _show_progress(event: Any) -> None:
@@ -113,9 +113,11 @@ def _show_progress(event: Any) -> None:
 class QuarterType(click.ParamType):  # type: ignore[type-arg]  # generic only in click >= 8.5
     name = "YYYYQn"
 
-    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+    def convert(self, value: Any, param: Any, ctx: Any) -> Quarter:
+        if isinstance(value, Quarter):
+            return value
         try:
-            return str(Quarter.parse(str(value)))
+            return Quarter.parse(str(value))
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
@@ -167,7 +169,7 @@ def cli() -> None:
 @_db_option
 @_config_option
 @_reports_errors
-def sync(source: str, quarter: str | None, force: bool, from_file: str | None,
+def sync(source: str, quarter: Quarter | None, force: bool, from_file: str | None,
          observed_at: datetime | None, verbose: bool, db_path: str | None,
          config_path: str | None) -> None:
     """Fetch the sources, check them, and store this quarter's snapshot.
@@ -186,23 +188,8 @@ def sync(source: str, quarter: str | None, force: bool, from_file: str | None,
         raise click.UsageError("--observed-at goes with --from-file.")
     if from_file and source == "all":
         source = _source_of_file(from_file)
-    from ringwatch.flows.core.settings import load_settings
-
-    settings = load_settings(config_path, db_path=db_path)
-    if _through_prefect(verbose):
-        from ringwatch.flows.orchestration.sync import SyncFailed
-        from ringwatch.flows.orchestration.sync import sync as sync_flow
-
-        try:
-            result = sync_flow(source=source, quarter=quarter, force=force, from_file=from_file,
-                               observed_at=observed_at, db_path=db_path, config_path=config_path)
-        except SyncFailed as failed:
-            result = failed.result
-    else:
-        from ringwatch.flows.core.sync import sync as sync_job
-
-        result = sync_job(settings, source=source, quarter=quarter, force=force, from_file=from_file,
-                          observed_at=observed_at, progress=_show_progress)
+    runner = _runner(db_path, config_path, verbose)
+    result = runner.sync(source=source, quarter=quarter, force=force, from_file=from_file, observed_at=observed_at)
     _print_sync(result)
     if result.failed:
         raise SystemExit(1)
@@ -219,7 +206,7 @@ def sync(source: str, quarter: str | None, force: bool, from_file: str | None,
 @_db_option
 @_config_option
 @_reports_errors
-def backfill(since: str, until: str, source: str, dry_run: bool, force: bool, verbose: bool,
+def backfill(since: Quarter, until: Quarter, source: str, dry_run: bool, force: bool, verbose: bool,
              db_path: str | None, config_path: str | None) -> None:
     """Fill past quarters from the Internet Archive's Wayback Machine.
 
@@ -233,10 +220,9 @@ def backfill(since: str, until: str, source: str, dry_run: bool, force: bool, ve
     Prefect API is configured (see 'ringwatch sync --help').
     """
     from ringwatch.flows.core.events import Event, EventKind
-    from ringwatch.flows.core.settings import load_settings
     from ringwatch.warehouse.presentation.output import render
 
-    settings = load_settings(config_path, db_path=db_path)
+    runner = _runner(db_path, config_path, verbose)
     quarters = len(range(_index(since), _index(until) + 1)) * (2 if source == "all" else 1)
     with click.progressbar(length=max(quarters, 1), label="backfill", file=sys.stderr, show_pos=True) as bar:
         def advance(event: Event) -> None:
@@ -246,36 +232,24 @@ def backfill(since: str, until: str, source: str, dry_run: bool, force: bool, ve
             else:
                 _show_progress(event)
 
-        if _through_prefect(verbose):
-            from ringwatch.flows.orchestration.backfill import BackfillFailed
-            from ringwatch.flows.orchestration.backfill import backfill as backfill_flow
-
-            try:
-                outcomes = backfill_flow(since=since, until=until, source=source, dry_run=dry_run,
-                                         force=force, db_path=db_path, config_path=config_path)
-            except BackfillFailed as exc:
-                raise click.ClickException(str(exc)) from None
-        else:
-            from ringwatch.flows.core.backfill import backfill as backfill_job
-
-            outcomes = backfill_job(settings, since=since, until=until, source=source, dry_run=dry_run,
-                                    force=force, progress=advance)
+        outcomes = runner.backfill(since=since, until=until, source=source, dry_run=dry_run, force=force,
+                                   progress=advance)
     columns = ["source", "quarter", "status", "archived_at", "reason" if not dry_run else "url"]
     rows_out = [[o.source, o.quarter, o.status, o.archived_at, o.reason if not dry_run else (o.url or o.reason)]
                 for o in outcomes]
     click.echo(render(columns, rows_out, "table"), nl=False)
     if not dry_run:
-        counts = {s: sum(o.status == s for o in outcomes)
-                  for s in ("filled", "skipped", "kept_nearer", "missing", "failed")}
+        from ringwatch.flows.core.backfill import QuarterStatus
+
+        counts = {s: sum(o.status is s for o in outcomes) for s in QuarterStatus if s is not QuarterStatus.PLANNED}
         click.echo(", ".join(f"{n} {s.replace('_', ' ')}" for s, n in counts.items())
                    + " (missing: the archive holds no capture near the quarter's end; failed: captures "
                      "exist but could not be fetched or read)")
-        if counts["failed"]:
+        if counts[QuarterStatus.FAILED]:
             raise SystemExit(1)
 
 
-def _index(label: str) -> int:
-    q = Quarter.parse(label)
+def _index(q: Quarter) -> int:
     return q.year * 4 + q.number
 
 
@@ -296,18 +270,7 @@ def import_atlas(path: str, observed_at: datetime | None, force: bool, verbose: 
     Type of LEA and Link 1 Date to the snapshot's fields, and loads it as the quarter of the
     export date (origin 'atlas'). Duplicate agencies are merged and reported.
     """
-    from ringwatch.flows.core.settings import load_settings
-
-    settings = load_settings(config_path, db_path=db_path)
-    if _through_prefect(verbose):
-        from ringwatch.flows.orchestration.import_atlas import import_atlas as import_flow
-
-        result = import_flow(path=path, observed_at=observed_at, force=force, db_path=db_path,
-                             config_path=config_path)
-    else:
-        from ringwatch.flows.core.atlas import import_atlas as import_job
-
-        result = import_job(settings, path, observed_at=observed_at, force=force)
+    result = _runner(db_path, config_path, verbose).import_atlas(path, observed_at=observed_at, force=force)
     click.echo(result.line())
     for warning in result.warnings:
         click.echo(f"warning: {warning}", err=True)
@@ -322,24 +285,13 @@ def import_atlas(path: str, observed_at: datetime | None, force: bool, verbose: 
 @_db_option
 @_config_option
 @_reports_errors
-def reparse(source: str, quarter: str | None, force: bool, verbose: bool, db_path: str | None,
+def reparse(source: str, quarter: Quarter | None, force: bool, verbose: bool, db_path: str | None,
             config_path: str | None) -> None:
     """Re-run today's parsers on the stored raw captures and reload their snapshots.
 
     No network: the way to repair history after a parser fix. Exits 1 if any capture fails.
     """
-    from ringwatch.flows.core.settings import load_settings
-
-    settings = load_settings(config_path, db_path=db_path)
-    if _through_prefect(verbose):
-        from ringwatch.flows.orchestration.reparse import reparse as reparse_flow
-
-        outcomes = reparse_flow(source=source, quarter=quarter, force=force, db_path=db_path,
-                                config_path=config_path)
-    else:
-        from ringwatch.flows.core.reparse import reparse as reparse_job
-
-        outcomes = reparse_job(settings, source=source, quarter=quarter, force=force)
+    outcomes = _runner(db_path, config_path, verbose).reparse(source=source, quarter=quarter, force=force)
     for o in outcomes:
         if o.error:
             click.echo(f"Error: {o.line()}", err=True)
@@ -378,9 +330,9 @@ def _source_of_file(path: str) -> str:
     """--from-file without --source: a KML/KMZ is the agency map, an HTML page a report."""
     suffix = path.lower().rsplit(".", 1)[-1]
     if suffix in ("kml", "kmz"):
-        return "agency_map"
+        return Source.AGENCY_MAP
     if suffix in ("html", "htm"):
-        return "transparency"
+        return Source.TRANSPARENCY
     raise click.UsageError(f"cannot tell which source {path} belongs to; add --source agency_map "
                            "or --source transparency.")
 
@@ -415,7 +367,7 @@ def _print_sync(result: Any) -> None:
 @_db_option
 @_config_option
 @_reports_errors
-def changes(quarter: str | None, limit: int, db_path: str | None, config_path: str | None) -> None:
+def changes(quarter: Quarter | None, limit: int, db_path: str | None, config_path: str | None) -> None:
     """What changed in a quarter: agencies now, joins and departures since the previous quarter
     held (by name), states added, and new or restated transparency periods. Read-only."""
     from ringwatch.flows.core.settings import load_settings
@@ -423,7 +375,8 @@ def changes(quarter: str | None, limit: int, db_path: str | None, config_path: s
     from ringwatch.warehouse.read import read_changes
 
     settings = load_settings(config_path, db_path=db_path)
-    click.echo(changes_markdown(read_changes(settings.db_path, quarter), limit=limit), nl=False)
+    label = None if quarter is None else str(quarter)
+    click.echo(changes_markdown(read_changes(settings.db_path, label), limit=limit), nl=False)
 
 
 # SQL may begin with a `-- comment` line, which click would otherwise take for an unknown option.
@@ -474,7 +427,7 @@ def export(out: str, fmt: str, db_path: str | None, config_path: str | None) -> 
     atomically, listed files no longer produced are removed, and other files are left
     alone. Anything else in the way, or an OUT that is, lies in or holds the database, its
     .wal, lock file or captures folder, is refused and nothing is written. Read the files
-    with DuckDB, pandas or Polars, or publish the folder on any static host (README: Export).
+    with DuckDB, pandas or Polars, or publish the folder on any static host (docs/export-and-report.md).
     """
     from pathlib import Path
 
@@ -563,6 +516,51 @@ def report(out: str, png_dir: str | None, db_path: str | None, config_path: str 
                f"{files.charts_with_data} with data) and {len(files.pngs)} PNGs in {files.pngs[0].parent}/")
 
 
+@cli.command()
+@click.option("--out", "target", default=None, metavar="TARGET",
+              help="Where releases go: a folder, a file:// URL or s3://bucket/prefix [default: [publish] target "
+                   "of the settings]. The release is written to TARGET/<release id>/ and TARGET/latest.json "
+                   "names the newest; a folder holding anything else, or the database's files, is refused.")
+@_db_option
+@_config_option
+@_reports_errors
+def publish(target: str | None, db_path: str | None, config_path: str | None) -> None:
+    """Publish a citable release of the warehouse to TARGET/<release id>/, never overwritten.
+
+    The release is a Frictionless Data Package (datapackage.json; every table as CSV and
+    Parquet, with a Table Schema: types, column descriptions, keys), a SQLite copy with
+    Datasette metadata, the trend report with its PNGs, README.md (sources, licences, the
+    quarter rule, identity, known limits, how to cite), CITATION.cff and CHANGES.md. Rows of
+    agencies and figures say their origin, source URL, capture sha256 and observed date; no
+    local path, host name or process id is published. The release id is the latest quarter
+    held and a hash of the data: publishing unchanged data again writes nothing and says so.
+    Read-only on the database. s3:// takes its credentials and endpoint from the standard AWS
+    variables (AWS_ENDPOINT_URL for an S3-compatible server). See docs/publishing.md.
+    """
+    from ringwatch.flows.core.settings import check_publish_target, load_settings
+    from ringwatch.warehouse.presentation.publish.release import publish as publish_release
+
+    settings = load_settings(config_path, db_path=db_path)
+    if target is None:
+        target = settings.publish.target
+        if not target:
+            raise SettingsError(f"no publish target: give --out TARGET, or set [publish] target in "
+                                f"{settings.config_file}.")
+    else:
+        check_publish_target(target, file="--out", where="TARGET")
+    click.echo(f"reading {settings.db_path}, writing the release and drawing the charts...", err=True)
+    done = publish_release(settings.db_path, target, policy=settings.staleness)
+    if done.already_published:
+        click.echo(f"release {done.release_id} is already published at {done.location}: the data has not changed "
+                   "since. Nothing was written.")
+        return
+    click.echo(f"published release {done.release_id} ({done.rows:,} rows) to {done.location}: {done.files} files.")
+    if done.latest:
+        click.echo(f"latest.json in {target} now names {done.release_id}.")
+    else:
+        click.echo(f"latest.json in {target} still names a release of a later quarter; this one is kept beside it.")
+
+
 @cli.command(name="remove-load")
 @click.argument("run_id", type=click.IntRange(min=1), required=False)
 @click.option("--yes", is_flag=True, help="Remove it; without --yes only say what would be removed.")
@@ -607,11 +605,3 @@ def remove_load(run_id: int | None, yes: bool, db_path: str | None, config_path:
     if done.agencies is not None:
         click.echo("Agency identity was resolved again, as after any load.")
     click.echo("The removal is recorded in removed_loads.")
-
-
-def _quiet_prefect(verbose: bool) -> None:
-    """Keep the terminal to our own lines unless asked; the Prefect UI still gets the logs."""
-    if not verbose:
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "CRITICAL")
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_FLOW_RUNS_LEVEL", "CRITICAL")
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_TASK_RUNS_LEVEL", "CRITICAL")

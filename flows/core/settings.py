@@ -90,6 +90,14 @@ class _IdentityTable:
 
 
 @dataclass(frozen=True, slots=True)
+class PublishSettings:
+    """[publish]: where `ringwatch publish` writes when --out is not given, and where the sync flow
+    publishes after a successful run. "" publishes nowhere by itself."""
+
+    target: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class _AgencyMapTable:
     """[sources.agency_map], as written."""
 
@@ -101,7 +109,8 @@ class _AgencyMapTable:
 _TABLES: dict[str, type] = {
     "warehouse": _WarehouseTable, "http": HttpSettings, "flow": FlowSettings, "gates": GatePolicy,
     "wayback": WaybackSettings, "staleness": StalenessPolicy, "schedule": ScheduleSettings,
-    "identity": _IdentityTable, "sources.agency_map": _AgencyMapTable, "sources.transparency": TransparencySources,
+    "identity": _IdentityTable, "publish": PublishSettings, "sources.agency_map": _AgencyMapTable,
+    "sources.transparency": TransparencySources,
 }
 
 
@@ -121,6 +130,7 @@ class Settings:
     # The reviewed identity decisions of [identity] aliases_file, applied on every load.
     aliases: tuple[AliasDecision, ...] = ()
     aliases_file: str = "(none)"
+    publish: PublishSettings = field(default_factory=PublishSettings)
 
     def map_url(self) -> str:
         if not self.agency_map_url:
@@ -156,6 +166,7 @@ def load_settings(config_path: str | Path | None = None, *,
     wayback: WaybackSettings = records["wayback"]
     sources: TransparencySources = records["sources.transparency"]
     check_schedule(schedule, file=name)
+    check_publish_target(records["publish"].target, file=name)
     if not warehouse.path.strip():
         raise SettingsError(f"{name}: [warehouse] path is empty; give the DuckDB file, e.g. \"ringwatch.duckdb\".")
     map_url = os.environ.get(ENV_MAP_URL) or records["sources.agency_map"].url
@@ -174,7 +185,30 @@ def load_settings(config_path: str | Path | None = None, *,
     return Settings(db_path=Path(db), http=records["http"], flow=records["flow"], gates=records["gates"],
                     agency_map_url=map_url, transparency=TransparencySources(reports, indexes), wayback=wayback,
                     lock_timeout_seconds=warehouse.lock_timeout_seconds, staleness=records["staleness"],
-                    schedule=schedule, config_file=name, aliases=aliases, aliases_file=aliases_path)
+                    schedule=schedule, config_file=name, aliases=aliases, aliases_file=aliases_path,
+                    publish=records["publish"])
+
+
+# Where a release may go: a folder (relative to the working directory), a file:// URL, or an
+# S3 bucket (with the ringwatch[s3] extra). Checked when the file is loaded, like the schedule.
+PUBLISH_SCHEMES = ("file", "s3")
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://(.*)$", re.DOTALL)
+
+
+def check_publish_target(target: str, *, file: str, where: str = "[publish] target") -> None:
+    """A folder or a URL whose scheme ringwatch publishes to; SettingsError names the key."""
+    help_text = "give a folder, a file:// URL or s3://bucket/prefix (\"\" publishes nowhere)"
+    if target != target.strip() or "\x00" in target:
+        raise SettingsError(f"{file}: {where} = {target!r} has white space around it or a NUL byte; {help_text}.")
+    match = _URL_SCHEME.match(target)
+    if not match:
+        return
+    scheme, rest = match.group(1).lower(), match.group(2)
+    if scheme not in PUBLISH_SCHEMES:
+        raise SettingsError(f"{file}: {where} = {target!r}: ringwatch does not publish to {scheme}:// URLs; "
+                            f"{help_text}.")
+    if scheme == "s3" and not rest.split("/", 1)[0]:
+        raise SettingsError(f"{file}: {where} = {target!r} names no bucket; {help_text}.")
 
 
 def _read_config(file: Path) -> dict[str, Any]:

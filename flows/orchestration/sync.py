@@ -8,11 +8,13 @@ Prefect for transient failures), progress goes to the run log, and what changed 
 from __future__ import annotations
 
 from datetime import datetime
+from pathlib import Path
 
 from prefect import flow, get_run_logger
 
 from ringwatch.flows.core import sync as jobs
 from ringwatch.flows.core.settings import load_settings
+from ringwatch.flows.orchestration.params import as_quarter
 from ringwatch.flows.orchestration.tasks import (
     library_logs_to_prefect,
     log_event,
@@ -21,6 +23,7 @@ from ringwatch.flows.orchestration.tasks import (
     scheduled_start,
 )
 from ringwatch.scrapers.errors import RingwatchError
+from ringwatch.warehouse.staleness import StalenessPolicy
 
 
 class SyncFailed(RingwatchError):
@@ -46,7 +49,7 @@ def sync(
 
     with library_logs_to_prefect():
         settings = load_settings(config_path, db_path=db_path)
-        result = jobs.sync(settings, source=source, quarter=quarter, force=force, from_file=from_file,
+        result = jobs.sync(settings, source=source, quarter=as_quarter(quarter), force=force, from_file=from_file,
                            observed_at=observed_at, scheduled_at=scheduled_start(), flow_run_id=flow_run.id,
                            progress=log_event, step=prefect_steps(settings),
                            patience_seconds=settings.flow.patience_seconds)
@@ -58,4 +61,27 @@ def sync(
         publish_changes(result.changes)
         if result.failed:
             raise SyncFailed(result)
+        if settings.publish.target:
+            publish_release(settings.db_path, settings.publish.target, settings.staleness)
         return result
+
+
+def publish_release(db_path: Path, target: str, policy: StalenessPolicy) -> None:
+    """After a successful sync: publish the warehouse to [publish] target and log the release id.
+
+    Unchanged data has the release id of the last one, which is then already there: nothing is
+    written. A failed publish fails the flow run (the sync's load stands), so it is seen.
+    """
+    from ringwatch.warehouse.presentation.publish.release import publish
+
+    logger = get_run_logger()
+    try:
+        done = publish(db_path, target, policy=policy)
+    except RingwatchError as exc:
+        logger.error(f"the sync succeeded, but publishing to {target} failed: {exc}")
+        raise
+    if done.already_published:
+        logger.info(f"release {done.release_id} is already published at {done.location}; nothing was written")
+    else:
+        logger.info(f"published release {done.release_id} to {done.location} ({done.files} files)"
+                    + ("; latest.json names it" if done.latest else ""))

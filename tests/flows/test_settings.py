@@ -19,7 +19,7 @@ from tests.conftest import FIXTURES
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULTS = ROOT / "config" / "settings.toml"
-KNOWN_SECTIONS = ("[warehouse], [http], [flow], [gates], [wayback], [staleness], [schedule], [identity], "
+KNOWN_SECTIONS = ("[warehouse], [http], [flow], [gates], [wayback], [staleness], [schedule], [identity], [publish], "
                   "[sources.agency_map], [sources.transparency]")
 
 

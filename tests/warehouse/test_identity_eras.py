@@ -23,7 +23,7 @@ from ringwatch.warehouse.db import connect
 from ringwatch.warehouse.identity import AliasDecision
 from ringwatch.warehouse.load import LoadResult, load_agency_snapshot, reference_count
 from ringwatch.warehouse.quality import GatePolicy, validate_agency_snapshot
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, fresh_warehouse
 
 IDENTITY = FIXTURES / "identity"
 MAP_2020 = ("map_2020-06-28_layer.kml", "2020Q2", datetime(2020, 6, 28, tzinfo=UTC), "wayback")
@@ -143,11 +143,12 @@ def test_an_agency_known_only_by_name_in_an_atlas_export_finds_its_profile(con: 
 
 
 @pytest.mark.parametrize("with_aliases", [False, True], ids=["no aliases", "aliases"])
-def test_loading_order_changes_no_result(with_aliases: bool, aliases: tuple[AliasDecision, ...]) -> None:
+def test_loading_order_changes_no_result(with_aliases: bool, aliases: tuple[AliasDecision, ...],
+                                         warehouse_template: Path) -> None:
     """Live then backfill, backfill then live, Atlas first: every order gives the same tables."""
     outcomes = {}
     for order in itertools.permutations((MAP_2020, ATLAS_2020, MAP_2021)):
-        con = connect(":memory:")
+        con = fresh_warehouse(warehouse_template)  # as connect(":memory:") makes it, without migrating
         for source in order:
             load_source(con, source, aliases=aliases if with_aliases else ())
         outcomes[tuple(s[1] for s in order)] = results(con)
@@ -286,7 +287,8 @@ def test_an_old_database_heals_to_the_ids_of_a_fresh_load(tmp_path: Path, monkey
         assert results(healed)["keys"] == results(fresh)["keys"]
         fields = "SELECT quarter, agency_id, field_name, value_text FROM agency_snapshot_fields ORDER BY ALL"
         assert healed.execute(fields).fetchall() == fresh.execute(fields).fetchall()
-        assert len(healed.execute(fields).fetchall()) == 11 + 2 * 11  # video requests; AOSNUMBER and County
+        # video requests; AOSNUMBER and County; Link 1 (11 rows) and Summary (4), kept since issue 22
+        assert len(healed.execute(fields).fetchall()) == 11 + 2 * 11 + 11 + 4
         checks = [c.name for c in db_checks() if healed.execute(c.text).fetchall()]
         assert checks == []
     finally:
@@ -295,7 +297,7 @@ def test_an_old_database_heals_to_the_ids_of_a_fresh_load(tmp_path: Path, monkey
 
 
 def db_checks() -> list:  # the warehouse's own column checks
-    from ringwatch.warehouse.db import sql_files
+    from ringwatch.warehouse.sql import sql_files
 
     return sql_files("checks")
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import io
 import math
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Patch, Rectangle
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
+from ringwatch.scrapers.sources import Origin
 from ringwatch.warehouse.presentation.report.data import PeriodRequests, ReportData, RequestRange
 from ringwatch.warehouse.quarters import Quarter
 
@@ -76,6 +77,13 @@ _RC: dict[str, Any] = {
 }
 SOURCE_LINE_INCHES = 0.35
 PNG_DPI = 150
+# The credits of the source lines: quarters loaded from an EFF Atlas of Surveillance export are
+# EFF's data (CC BY 4.0, as EFF states it on atlasofsurveillance.org); the others are what
+# Ring's own map and reports published.
+RING_MAP = "Ring's Active Agency Map"
+EFF_ATLAS = "EFF Atlas of Surveillance (CC BY 4.0)"
+RING_REPORTS = "Ring's law-enforcement transparency reports"
+ATLAS_ORIGIN = str(Origin.ATLAS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,8 +119,14 @@ def agencies_over_time(data: ReportData) -> Chart:
     slug, title = "agencies-over-time", "Agencies in Ring's Neighbors program, by quarter"
     observed = {c.quarter: c.agencies for c in data.observed}
     rebuilt = {r.quarter: r.cumulative for r in data.reconstructed}
-    table = Table(("quarter", "observed_agencies", "reconstructed_from_active_dates"),
-                  tuple((q, observed.get(q), rebuilt.get(q)) for q in _quarter_span(observed, rebuilt)))
+    dates = data.join_dates
+    undated = dates.undated if dates is not None and dates.quarter in observed else 0
+    columns: tuple[str, ...] = ("quarter", "observed_agencies", "reconstructed_from_active_dates")
+    rows: list[tuple[Any, ...]] = [(q, observed.get(q), rebuilt.get(q)) for q in _quarter_span(observed, rebuilt)]
+    if dates is not None and undated:  # a column only when some agency gives no date
+        columns += ("on_the_map_without_active_date",)
+        rows = [(*r, undated if r[0] == dates.quarter else None) for r in rows]
+    table = Table(columns, tuple(rows))
     fig, ax = _figure(9, 4.8)
     if not observed and not rebuilt:
         return _empty(fig, ax, slug, title, "No agency-map snapshot is held yet: run 'ringwatch sync'.", table,
@@ -123,6 +137,12 @@ def agencies_over_time(data: ReportData) -> Chart:
         xs = [_index(q) for q in rebuilt]
         ax.plot(xs, list(rebuilt.values()), color=RED, linestyle="--", linewidth=1.6,
                 label=f"reconstructed from Active Dates in {data.latest_quarter} (lower bound)")
+        if undated:  # where the reconstruction ends, so the band's gap reads as a difference
+            end = list(rebuilt)[-1]
+            ax.annotate(f"{rebuilt[end]:,}", (_index(end), rebuilt[end]), textcoords="offset points",
+                        xytext=(5, -4), ha="left", va="top", fontsize=8, color=RED, fontweight="bold")
+    if dates is not None and undated:
+        _undated_band(ax, dates.quarter, dates.dated, undated)
     if observed:
         _shade_gaps(ax, list(observed))
         xs, ys = series_with_gaps(observed)
@@ -139,9 +159,32 @@ def agencies_over_time(data: ReportData) -> Chart:
     _legend_beside(ax, _legend_with_gap(ax, observed))
     latest = f", latest {data.latest_quarter} with {observed[data.latest_quarter]:,}" \
         if data.latest_quarter in observed else ""
+    note = ""
     description = (f"Line chart of agencies on the map: {len(observed)} observed quarter(s){latest}"
-                   + (f"; reconstruction from Active Dates from {span[0]}" if rebuilt else "") + ".")
-    return _finish(fig, slug, title, description, table, _map_source(data))
+                   + (f"; reconstruction from Active Dates from {span[0]}" if rebuilt else ""))
+    if dates is not None and undated:
+        note = (f"{_agencies(undated)} on the map in {dates.quarter} give no Active Date (join date): drawn as "
+                f"the hatched band, not counted as joins in any quarter.")
+        description += (f"; {_agencies(undated)} in {dates.quarter} give no join date, shown as a band from "
+                        f"{dates.dated:,} to {dates.dated + undated:,}, not as joins")
+    return _finish(fig, slug, title, description + ".", table, _map_source(data), note=note)
+
+
+def _agencies(n: int) -> str:
+    return f"{n:,} agenc{'y' if n == 1 else 'ies'}"
+
+
+def _undated_band(ax: Axes, quarter: str, dated: int, undated: int) -> None:
+    """The agencies of the latest snapshot that give no Active Date, as a hatched band on top of
+    the dated ones at that quarter: they are on the map, but joined on no known date, so they
+    are not drawn as joins of any quarter."""
+    x = _index(quarter)
+    ax.add_patch(Rectangle((x - 0.32, dated), 0.64, undated, facecolor=PALE, edgecolor=EDGE, linewidth=0.8,
+                           hatch="\\\\", zorder=1.5,
+                           label=f"{_agencies(undated)} on the map give no join date (in no quarter)"))
+    ax.annotate(f"{_agencies(undated)}\ngive no join date", (x - 0.32, dated + undated / 2),
+                textcoords="offset points", xytext=(-5, 0), ha="right", va="center", fontsize=8,
+                bbox={"facecolor": "white", "edgecolor": "none", "pad": 1.0, "alpha": 0.85})
 
 
 def joins_and_departures(data: ReportData) -> Chart:
@@ -190,10 +233,11 @@ def agencies_by_state(data: ReportData) -> Chart:
     table = Table(("state", "agencies"), tuple((s.state, s.agencies) for s in data.by_state))
     states = list(data.by_state)
     fig, ax = _figure(9, max(3.2, 0.2 * len(states) + 1.6))
+    source = _map_source(data, [quarter] if quarter else [])
     if not states:
         message = ("No agency-map snapshot is held yet: run 'ringwatch sync'." if quarter is None
                    else f"No agency in {quarter} names a state.")
-        return _empty(fig, ax, slug, title, message, table, _map_source(data))
+        return _empty(fig, ax, slug, title, message, table, source)
     ys = range(len(states))
     bars = ax.barh(list(ys), [s.agencies for s in states], height=0.7, color=DARK)
     ax.bar_label(bars, labels=[f"{s.agencies:,}" for s in states], padding=2, fontsize=8)
@@ -210,7 +254,7 @@ def agencies_by_state(data: ReportData) -> Chart:
             if data.without_state else "")
     top = ", ".join(f"{s.state} {s.agencies:,}" for s in states[:3])
     description = f"Sorted bar chart of agencies in {len(states)} states in {quarter}; most: {top}."
-    return _finish(fig, slug, title, description, table, _map_source(data), note=note)
+    return _finish(fig, slug, title, description, table, source, note=note)
 
 
 def state_tile_map(data: ReportData) -> Chart:
@@ -221,9 +265,10 @@ def state_tile_map(data: ReportData) -> Chart:
     tiles = list(data.tiles)
     table = Table(("state", "agencies"), tuple((t.state, t.agencies) for t in sorted(tiles, key=lambda t: t.state)))
     fig, ax = _figure(9, 6.2)
+    source = _map_source(data, [quarter] if quarter else [])
     if quarter is None or not tiles:
         return _empty(fig, ax, slug, title, "No agency-map snapshot is held yet: run 'ringwatch sync'.", table,
-                      _map_source(data))
+                      source)
     top = max(t.agencies for t in tiles) or 1
     cmap = matplotlib.colormaps["Blues"]
     for t in tiles:
@@ -248,7 +293,7 @@ def state_tile_map(data: ReportData) -> Chart:
             if none else f"Every state and DC has an agency. Darker squares: more agencies (most: {top:,}).")
     description = (f"Tile map of the 50 states and DC in {quarter}, one square each, shaded by agencies; "
                    f"{len(none)} with none" + (f": {', '.join(none)}." if none else "."))
-    return _finish(fig, slug, title, description, table, _map_source(data), note=note)
+    return _finish(fig, slug, title, description, table, source, note=note)
 
 
 def video_requests_per_period(data: ReportData) -> Chart:
@@ -257,10 +302,11 @@ def video_requests_per_period(data: ReportData) -> Chart:
     table = Table(("period", "agencies reporting", "requests"),
                   tuple((p.label, p.agencies_reporting, p.requests) for p in periods))
     fig, ax = _figure(9, 4.2)
+    source = _map_source(data, data.video_quarters)
     if not periods:
         return _empty(fig, ax, slug, title, "No snapshot held carries per-agency video-request counts (the map "
                       "had them until mid-2021: backfill 2019-2021 or import an archived map).", table,
-                      _map_source(data))
+                      source)
     xs = range(len(periods))
     bars = ax.bar(list(xs), [p.requests for p in periods], width=0.7, color=DARK)
     ax.bar_label(bars, labels=[f"{p.requests:,}" for p in periods], padding=2, fontsize=8)
@@ -273,7 +319,7 @@ def video_requests_per_period(data: ReportData) -> Chart:
     note = "Each agency's count for a period is taken once, from the latest snapshot that carried it."
     description = "Bar chart of video requests per period: " + "; ".join(
         f"{p.label} {p.requests:,} from {p.agencies_reporting:,} agencies" for p in periods) + "."
-    return _finish(fig, slug, title, description, table, _map_source(data), note=note)
+    return _finish(fig, slug, title, description, table, source, note=note)
 
 
 def top_video_requesters(data: ReportData) -> Chart:
@@ -284,9 +330,10 @@ def top_video_requesters(data: ReportData) -> Chart:
     table = Table(("agency", "city", "state", "requests"),
                   tuple((r.name, r.city or "", r.state or "", r.requests) for r in rows))
     fig, ax = _figure(9, max(3.2, 0.32 * len(rows) + 1.6))
+    source = _map_source(data, {r.quarter for r in rows if r.quarter})
     if not rows:
         return _empty(fig, ax, slug, title, "No snapshot held carries per-agency video-request counts.", table,
-                      _map_source(data))
+                      source)
     ys = range(len(rows))
     bars = ax.barh(list(ys), [r.requests for r in rows], height=0.7, color=DARK)
     ax.bar_label(bars, labels=[f"{r.requests:,}" for r in rows], padding=2, fontsize=8)
@@ -299,7 +346,7 @@ def top_video_requesters(data: ReportData) -> Chart:
     ax.set_title(title, loc="left")
     description = f"Bar chart of the agencies with the most video requests in {period}: " + "; ".join(
         f"{r.name} {r.requests:,}" for r in rows[:3]) + "."
-    return _finish(fig, slug, title, description, table, _map_source(data))
+    return _finish(fig, slug, title, description, table, source)
 
 
 def states_grown_most(data: ReportData) -> Chart:
@@ -310,10 +357,11 @@ def states_grown_most(data: ReportData) -> Chart:
                   tuple((g.state, g.agencies_before, g.agencies_after, g.growth) for g in data.growth))
     growth = list(data.growth)
     fig, ax = _figure(9, max(3.2, 0.32 * len(growth) + 1.8))
+    source = _map_source(data, [q for q in (baseline, latest) if q])
     if not growth:
         message = (f"Growth needs two agency-map snapshots; {len(data.quarters_held)} held." if baseline is None
                    else f"No state gained agencies between {baseline} and {latest}.")
-        return _empty(fig, ax, slug, title, message, table, _map_source(data))
+        return _empty(fig, ax, slug, title, message, table, source)
     ys = range(len(growth))
     bars = ax.barh(list(ys), [g.growth for g in growth], height=0.65, color=DARK)
     ax.bar_label(bars, labels=[f"+{g.growth:,} ({g.agencies_before:,} → {g.agencies_after:,})" for g in growth],
@@ -333,7 +381,7 @@ def states_grown_most(data: ReportData) -> Chart:
                 f"the nearest quarter held, {baseline}, is the baseline.")
     description = ("Bar chart of the states that gained most agencies from "
                    f"{baseline} to {latest}: " + ", ".join(f"{g.state} +{g.growth:,}" for g in growth) + ".")
-    return _finish(fig, slug, title, description, table, _map_source(data), note=note)
+    return _finish(fig, slug, title, description, table, source, note=note)
 
 
 def agencies_by_type(data: ReportData) -> Chart:
@@ -605,15 +653,39 @@ def _quarter_axis(ax: Axes, lo: int, hi: int) -> None:
     ax.set_xlim(lo - 0.7, hi + 0.7)
 
 
-def _map_source(data: ReportData) -> str:
-    origins = sorted({o.origin for o in data.origins if o.source == "agency_map"})
-    return ("Source: Ring's Active Agency Map (Neighbors public-safety agencies), quarterly snapshots kept by "
-            f"ringwatch; origins: {', '.join(origins) or 'none'}. Made {data.made_at:%Y-%m-%d}.")
+def map_credit(quarter_origins: Iterable[tuple[str, str]]) -> str:
+    """Who to credit for agency-map quarters, from where each came: EFF's Atlas for quarters
+    loaded from an Atlas export, Ring's map for the rest (live, wayback, file), both when mixed,
+    each naming its quarters then."""
+    held = list(quarter_origins)
+    atlas = [q for q, origin in held if origin == ATLAS_ORIGIN]
+    ring = [q for q, origin in held if origin != ATLAS_ORIGIN]
+    if atlas and ring:
+        return f"{RING_MAP} for {_quarter_list(ring)}; {EFF_ATLAS} for {_quarter_list(atlas)}"
+    if atlas:
+        return f"{EFF_ATLAS}, its Ring/Neighbors partnership records"
+    return f"{RING_MAP} (Neighbors public-safety agencies)"
+
+
+def _quarter_list(quarters: Sequence[str]) -> str:
+    if len(quarters) <= 4:
+        return ", ".join(quarters)
+    return f"{len(quarters)} quarters, {quarters[0]} to {quarters[-1]}"
+
+
+def _map_source(data: ReportData, quarters: Iterable[str] | None = None) -> str:
+    """The source line of a chart drawn from the agency-map quarters `quarters` (None: every
+    quarter held), crediting where those quarters came from."""
+    wanted = None if quarters is None else set(quarters)
+    held = [(q, origin) for q, origin in data.quarter_origins if wanted is None or q in wanted]
+    origins = sorted({origin for _q, origin in held})
+    return (f"Source: {map_credit(held)}, quarterly snapshots kept by ringwatch; "
+            f"origins: {', '.join(origins) or 'none'}. Made {data.made_at:%Y-%m-%d}.")
 
 
 def _report_source(data: ReportData) -> str:
     origins = sorted({o.origin for o in data.origins if o.source == "transparency"})
-    return ("Source: Ring's law-enforcement transparency reports, current figures (U.S.) kept by ringwatch; "
+    return (f"Source: {RING_REPORTS}, current figures (U.S.) kept by ringwatch; "
             f"origins: {', '.join(origins) or 'none'}. Made {data.made_at:%Y-%m-%d}.")
 
 

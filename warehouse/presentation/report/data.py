@@ -16,9 +16,9 @@ import duckdb
 from ringwatch.scrapers.errors import WarehouseError
 from ringwatch.warehouse.changes import ChangeSummary, summarize_changes
 from ringwatch.warehouse.clock import utcnow
-from ringwatch.warehouse.db import named_queries
 from ringwatch.warehouse.quarters import Quarter
 from ringwatch.warehouse.read import SourceStatus, open_read_only, statuses_from
+from ringwatch.warehouse.sql import named_queries
 from ringwatch.warehouse.staleness import StalenessPolicy
 
 GROWTH_WINDOW_QUARTERS = 4
@@ -40,6 +40,16 @@ class ReconstructedCount:
     quarter: str
     joined: int
     cumulative: int
+
+
+@dataclass(frozen=True, slots=True)
+class JoinDates:
+    """The latest snapshot's agencies by whether they give an Active Date: the reconstruction
+    counts the dated ones; the undated joined on no known date and are in no quarter of it."""
+
+    quarter: str
+    dated: int
+    undated: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,6 +121,7 @@ class VideoRequester:
     state: str | None
     requests: int
     period_label: str
+    quarter: str | None = None  # the snapshot the count was taken from
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +153,9 @@ class ReportData:
     video_periods: tuple[VideoPeriod, ...] = ()
     top_requesters: tuple[VideoRequester, ...] = ()  # in the latest period with counts, most first
     tiles: tuple[StateTile, ...] = ()  # every state and DC, agencies in the latest quarter
+    join_dates: JoinDates | None = None  # None when no snapshot is held
+    quarter_origins: tuple[tuple[str, str], ...] = ()  # (quarter, origin) per quarter held, oldest first
+    video_quarters: tuple[str, ...] = ()  # the snapshots the video-request counts are taken from
 
     @property
     def latest_quarter(self) -> str | None:
@@ -178,9 +192,12 @@ def _read(con: duckdb.DuckDBPyConnection, db_path: Path, statuses: tuple[SourceS
     by_state: tuple[StateCount, ...] = ()
     without_state = 0
     growth: tuple[StateGrowth, ...] = ()
+    join_dates: JoinDates | None = None
     if latest is not None:
         by_state = tuple(StateCount(*r) for r in con.execute(q["agencies_by_state"], {"quarter": latest}).fetchall())
         without_state = int(_one(con, q["agencies_without_state"], {"quarter": latest}))
+        dated, undated = con.execute(q["join_dates"], {"quarter": latest}).fetchone() or (0, 0)
+        join_dates = JoinDates(latest, int(dated), int(undated))
     if latest is not None and baseline is not None:
         growth = tuple(StateGrowth(*r) for r in con.execute(
             q["state_growth"], {"latest": latest, "baseline": baseline, "top": GROWTH_TOP}).fetchall())
@@ -209,6 +226,9 @@ def _read(con: duckdb.DuckDBPyConnection, db_path: Path, statuses: tuple[SourceS
         top_requesters=tuple(VideoRequester(*r) for r in con.execute(q["top_video_requesters"],
                                                                      {"top": TOP_REQUESTERS}).fetchall()),
         tiles=tuple(StateTile(*r) for r in con.execute(q["state_tiles"], {"quarter": latest}).fetchall()),
+        join_dates=join_dates,
+        quarter_origins=tuple((quarter, origin) for quarter, origin in con.execute(q["quarter_origins"]).fetchall()),
+        video_quarters=tuple(r[0] for r in con.execute(q["video_quarters"]).fetchall()),
     )
 
 

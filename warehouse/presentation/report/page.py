@@ -11,7 +11,7 @@ from html import escape
 from typing import Any
 
 from ringwatch.scrapers import __version__
-from ringwatch.warehouse.presentation.report.charts import Chart, Table
+from ringwatch.warehouse.presentation.report.charts import ATLAS_ORIGIN, EFF_ATLAS, Chart, Table
 from ringwatch.warehouse.presentation.report.data import ReportData
 from ringwatch.warehouse.read import SourceStatus
 
@@ -69,9 +69,21 @@ def render_page(data: ReportData, charts: Sequence[Chart], *, png_names: Sequenc
                  "of Ring's map showed; the reconstruction counts agencies of the latest snapshot by their "
                  "Active Date, so agencies that left are missing from it (a lower bound). Quarters with no "
                  "snapshot are gaps, not interpolated. Transparency figures are the latest each report gave "
-                 "(restated figures replace earlier ones).</p></footer>")
+                 "(restated figures replace earlier ones).</p>")
+    parts += _credits(data)
+    parts.append("</footer>")
     parts.append("</body></html>")
     return "\n".join(parts) + "\n"
+
+
+def _credits(data: ReportData) -> list[str]:
+    """One line crediting EFF's Atlas when a quarter held came from an Atlas export (the address
+    as text: the page links to nothing outside itself)."""
+    atlas = [q for q, origin in data.quarter_origins if origin == ATLAS_ORIGIN]
+    if not atlas:
+        return []
+    quarters = ", ".join(atlas) if len(atlas) <= 4 else f"{len(atlas)} quarters, {atlas[0]} to {atlas[-1]}"
+    return [f'<p id="credits">{escape(quarters)}: from the {escape(EFF_ATLAS)}, atlasofsurveillance.org.</p>']
 
 
 def _freshness(data: ReportData) -> list[str]:

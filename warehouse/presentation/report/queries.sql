@@ -1,27 +1,57 @@
 -- Read-side queries of `ringwatch report`, one per `-- name:` block, all on the documented
--- views so that the report and `ringwatch query` can never disagree.
+-- views so that the report and `ringwatch query` can never disagree. Quarters held are ordered
+-- by their first day (snapshots.quarter_start), joined on the label, never by the label.
 
 -- name: quarters_held
 -- The agency-map quarters held, oldest first.
-SELECT quarter FROM snapshots WHERE source = 'agency_map' ORDER BY quarter;
+SELECT quarter FROM snapshots WHERE source = 'agency_map' ORDER BY quarter_start;
 
 -- name: agencies_observed
 -- One row per agency-map quarter held: agencies on the map, joins and departures since the
 -- quarter held before (NULL for the first).
-SELECT quarter, agencies, joined, "left", compared_with
-FROM agency_counts_by_quarter
-ORDER BY quarter;
+SELECT c.quarter, c.agencies, c.joined, c."left", c.compared_with
+FROM agency_counts_by_quarter AS c
+JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = c.quarter
+ORDER BY s.quarter_start;
 
 -- name: agencies_reconstructed
--- Running total of agencies by Active Date, from the latest snapshot (a lower bound).
+-- Running total of agencies by Active Date, from the latest snapshot (a lower bound). These
+-- quarters are those of Active Dates, not quarters held, so no snapshots row gives their dates:
+-- the view builds each label from its date (YYYYQn, four-digit year), so the label's order is
+-- the dates' order here.
 SELECT quarter, joined, cumulative
 FROM agency_joins_by_quarter
 ORDER BY quarter;
 
+-- name: join_dates
+-- The latest snapshot's agencies with and without an Active Date: the reconstruction counts
+-- only the dated ones (agency_joins_by_quarter), the rest joined on no known date.
+SELECT count(active_date) AS dated, count(*) - count(active_date) AS undated
+FROM agency_snapshots
+WHERE quarter = $quarter;
+
+-- name: quarter_origins
+-- Where each agency-map quarter held came from, oldest first: a chart credits the sources of
+-- the quarters it draws.
+SELECT quarter, origin FROM snapshots WHERE source = 'agency_map' ORDER BY quarter_start;
+
+-- name: video_quarters
+-- The snapshots whose counts video_requests_by_period takes (each agency's count for a period
+-- from the latest snapshot carrying it), oldest first.
+WITH taken AS (
+    SELECT v.quarter, s.quarter_start
+    FROM agency_video_requests AS v
+    JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = v.quarter
+    QUALIFY row_number() OVER (PARTITION BY v.agency_id, v.period_start, v.period_end
+                               ORDER BY s.quarter_start DESC) = 1
+)
+SELECT quarter FROM taken GROUP BY quarter ORDER BY min(quarter_start);
+
 -- name: agencies_by_type
-SELECT quarter, agency_type, agencies
-FROM agency_counts_by_type
-ORDER BY quarter, agency_type;
+SELECT t.quarter, t.agency_type, t.agencies
+FROM agency_counts_by_type AS t
+JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = t.quarter
+ORDER BY s.quarter_start, t.agency_type;
 
 -- name: agencies_by_state
 -- Agencies per state in one quarter, most first; agencies whose address named no state
@@ -71,7 +101,8 @@ ORDER BY period_start, period_end, request_type, outcome;
 
 -- name: snapshot_origins
 -- Where each agency-map quarter held came from (live, file, wayback, atlas).
-SELECT origin, count(*) AS quarters, min(quarter) AS first_quarter, max(quarter) AS last_quarter
+SELECT origin, count(*) AS quarters, arg_min(quarter, quarter_start) AS first_quarter,
+       arg_max(quarter, quarter_start) AS last_quarter
 FROM snapshots
 WHERE source = 'agency_map'
 GROUP BY origin
@@ -94,15 +125,16 @@ ORDER BY period_start, period_end;
 
 -- name: top_video_requesters
 -- The agencies with the most requests in the latest period the counts cover (each agency's
--- count from the latest snapshot carrying it), most first.
+-- count from the latest snapshot carrying it, named in `quarter`), most first.
 WITH latest_period AS (
     SELECT period_start, period_end FROM video_requests_by_period ORDER BY period_end DESC, period_start DESC LIMIT 1
 ),
 counts AS (
     SELECT v.* FROM agency_video_requests AS v JOIN latest_period USING (period_start, period_end)
-    QUALIFY row_number() OVER (PARTITION BY v.agency_id ORDER BY v.quarter DESC) = 1
+    JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = v.quarter
+    QUALIFY row_number() OVER (PARTITION BY v.agency_id ORDER BY s.quarter_start DESC) = 1
 )
-SELECT name, city, state, requests, period_label
+SELECT name, city, state, requests, period_label, quarter
 FROM counts
 ORDER BY requests DESC, name
 LIMIT $top;
