@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import signal
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,6 +33,26 @@ def blob_dir_for(db_path: str | Path) -> Path:
     return path.with_name(path.stem + ".captures")
 
 
+_STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+
+
+def _connect_keeping_signals(path: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
+    """duckdb.connect, with Ctrl-C and SIGTERM blocked while DuckDB starts its worker threads.
+
+    Threads inherit the signal mask of the thread that starts them. A DuckDB thread that could
+    take SIGINT would receive it in the main thread's place, and a main thread blocked on the
+    network (a sync fetches after it has opened the database once) would not be woken: the
+    command then stopped only when the slow response ended (seen: 20 s). A signal that arrives
+    while blocked here is delivered when the mask is restored."""
+    if not hasattr(signal, "pthread_sigmask"):
+        return duckdb.connect(path, read_only=read_only)
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _STOP_SIGNALS)
+    try:
+        return duckdb.connect(path, read_only=read_only)
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
 def connect(db_path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
     """Open the database; read-write opens are migrated and get fresh views."""
     path = Path(db_path)
@@ -43,7 +64,7 @@ def connect(db_path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyC
     if not read_only and str(db_path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
     try:
-        con = duckdb.connect(str(db_path), read_only=read_only)
+        con = _connect_keeping_signals(str(db_path), read_only=read_only)
     except duckdb.Error as exc:
         # DuckDB raises one IOException class for every failure to open; only its own words
         # (never the path, which may contain "lock") tell a busy file from a broken one.
