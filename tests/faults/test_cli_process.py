@@ -43,7 +43,16 @@ def start(db: Path, config_text: str, *args: str, env: dict[str, str] | None = N
     environment = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")}
     environment |= {"PYTHONPATH": str(ROOT), "RINGWATCH_CONFIG": str(config), "RINGWATCH_DB": str(db), **(env or {})}
     return subprocess.Popen([sys.executable, "-m", "ringwatch.flows.cli", *args], cwd=ROOT, env=environment,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=as_from_a_terminal)
+
+
+def as_from_a_terminal() -> None:
+    """In the child, before it runs: Ctrl-C and SIGTERM as a shell gives them (default and
+    unblocked), whatever an earlier test left in this xdist worker (a clean-clone CI run twice saw
+    the command started here ignore Ctrl-C, while it answered at once when run on its own)."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT, signal.SIGTERM})
 
 
 def wait_for_request(site: FakeSite, path: str, process: subprocess.Popen[str], seconds: float = 30) -> None:
