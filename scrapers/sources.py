@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
+from ringwatch.scrapers.errors import ConfigError
+
 
 class Source(StrEnum):
     AGENCY_MAP = "agency_map"  # Ring's Active Agency Map (Google My Maps KML)
@@ -29,3 +31,13 @@ class Origin(StrEnum):
 def source_choices(*, with_all: bool = True) -> list[str]:
     """The values a --source option takes."""
     return (["all"] if with_all else []) + [str(s) for s in SOURCES]
+
+
+def sources_for(source: Source | str | None) -> tuple[Source, ...]:
+    """The sources a --source value selects: None or 'all' is every one."""
+    if source is None or source == "all":
+        return SOURCES
+    try:
+        return (Source(source),)
+    except ValueError:
+        raise ConfigError(f"unknown source {source!r}; choose one of: all, {', '.join(SOURCES)}.") from None

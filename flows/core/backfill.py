@@ -23,13 +23,12 @@ from ringwatch.flows.core.events import Event, EventKind, Progress, ignore
 from ringwatch.flows.core.ingest import Ingest, StoredPage, ingest
 from ringwatch.flows.core.settings import Settings
 from ringwatch.flows.core.steps import StepRunner, inline, keep_captures
-from ringwatch.flows.core.sync import sources_for
 from ringwatch.scrapers.agency_map import read_kml
 from ringwatch.scrapers.errors import ConfigError, ParseError, RingwatchError
 from ringwatch.scrapers.http import PoliteClient
 from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Capture
-from ringwatch.scrapers.sources import Origin, Source
+from ringwatch.scrapers.sources import Origin, Source, sources_for
 from ringwatch.scrapers.wayback import ArchivedCapture, cdx_query_url, parse_cdx
 from ringwatch.scrapers.wayback_fetch import fetch_archived, fetch_cdx
 from ringwatch.warehouse.backfill import pick, plan_quarters, quarters_between, snapshot_capture_sha, stored_capture

@@ -14,10 +14,9 @@ from ringwatch.flows.core.events import Event, EventKind, Progress, ignore
 from ringwatch.flows.core.ingest import Ingest, StoredPage, ingest
 from ringwatch.flows.core.settings import Settings
 from ringwatch.flows.core.steps import StepRunner, inline
-from ringwatch.flows.core.sync import sources_for
 from ringwatch.scrapers.errors import RingwatchError
 from ringwatch.scrapers.quarter import Quarter
-from ringwatch.scrapers.sources import Source
+from ringwatch.scrapers.sources import Source, sources_for
 from ringwatch.warehouse.captures import BlobStore, load_capture, report_captures, snapshot_captures
 from ringwatch.warehouse.db import Warehouse
 from ringwatch.warehouse.runs import Attempt, RunMode

@@ -25,7 +25,7 @@ from ringwatch.scrapers.files import read_capture_file
 from ringwatch.scrapers.http import PoliteClient
 from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Capture
-from ringwatch.scrapers.sources import SOURCES, Source
+from ringwatch.scrapers.sources import Source, sources_for
 from ringwatch.scrapers.transparency_fetch import fetch_reports
 from ringwatch.warehouse.captures import BlobStore, previous_responses
 from ringwatch.warehouse.changes import ChangeSummary, read_sync_changes
@@ -71,16 +71,6 @@ class SyncResult:
     @property
     def failed(self) -> bool:
         return any(r.failed for r in self.results)
-
-
-def sources_for(source: Source | str | None) -> tuple[Source, ...]:
-    """The sources a --source value selects: None or 'all' is every one."""
-    if source is None or source == "all":
-        return SOURCES
-    try:
-        return (Source(source),)
-    except ValueError:
-        raise ConfigError(f"unknown source {source!r}; choose one of: all, {', '.join(SOURCES)}.") from None
 
 
 def sync(settings: Settings, *, source: Source | str | None = None, quarter: Quarter | None = None,

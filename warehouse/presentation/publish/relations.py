@@ -47,6 +47,16 @@ def fk(fields: str, resource: str, reference: str | None = None) -> ForeignKey:
 _PROV = "p.origin, p.source_name, p.license, p.source_url, p.capture_sha256, p.observed_on"
 _QPROV = "q.origin, q.source_name, q.license, q.source_url, q.capture_sha256, q.observed_on"
 
+
+def per_quarter(view: str, order: str, title: str, primary_key: tuple[str, ...]) -> Relation:
+    """A view with a row per quarter held (and more), published with its quarter's snapshot as
+    provenance: the shape most published views share."""
+    return Relation(view, f"""
+        SELECT v.*, {_QPROV}
+        FROM {view} AS v JOIN pub_quarter_provenance AS q ON q.quarter = v.quarter
+        ORDER BY {", ".join(f"v.{c}" for c in order.split(", "))}""",
+                    title, view, primary_key, provenance_of="the quarter's snapshot")
+
 _URL = "The page's web address (http or https); empty when the page was loaded from a saved file."
 _FILE_NAME = "For a saved file or an Atlas export: the file's name (never its folder); else empty."
 _RUN_URL = "The web address the run read; empty when it read a file (file_name names it)."
@@ -88,26 +98,11 @@ RELATIONS: tuple[Relation, ...] = (
         (fk("agency_id", "agencies"),),
         provenance_of="the snapshot the row's details come from (the later one for a join, the earlier for a "
                       "departure)"),
-    Relation(
-        "agency_counts_by_quarter", f"""
-        SELECT c.*, {_QPROV}
-        FROM agency_counts_by_quarter AS c JOIN pub_quarter_provenance AS q ON q.quarter = c.quarter
-        ORDER BY c.quarter""",
-        "Agencies per quarter", "agency_counts_by_quarter", ("quarter",), provenance_of="the quarter's snapshot"),
-    Relation(
-        "agency_counts_by_state", f"""
-        SELECT c.*, {_QPROV}
-        FROM agency_counts_by_state AS c JOIN pub_quarter_provenance AS q ON q.quarter = c.quarter
-        ORDER BY c.quarter, c.state""",
-        "Agencies per state and quarter", "agency_counts_by_state", (),  # state is NULL where none was named
-        provenance_of="the quarter's snapshot"),
-    Relation(
-        "agency_counts_by_type", f"""
-        SELECT c.*, {_QPROV}
-        FROM agency_counts_by_type AS c JOIN pub_quarter_provenance AS q ON q.quarter = c.quarter
-        ORDER BY c.quarter, c.agency_type""",
-        "Agencies per type and quarter", "agency_counts_by_type", ("quarter", "agency_type"),
-        provenance_of="the quarter's snapshot"),
+    per_quarter("agency_counts_by_quarter", "quarter", "Agencies per quarter", ("quarter",)),
+    # state is NULL where none was named: no primary key
+    per_quarter("agency_counts_by_state", "quarter, state", "Agencies per state and quarter", ()),
+    per_quarter("agency_counts_by_type", "quarter, agency_type", "Agencies per type and quarter",
+                ("quarter", "agency_type")),
     Relation(
         "agency_joins_by_quarter", f"""
         SELECT j.*, q.quarter AS reconstructed_from, {_QPROV}
@@ -139,20 +134,10 @@ RELATIONS: tuple[Relation, ...] = (
         "video_requests_by_period",
         "SELECT * FROM video_requests_by_period ORDER BY period_start, period_end",
         "Video requests per period", "video_requests_by_period", ("period_start", "period_end")),
-    Relation(
-        "video_requests_by_state", f"""
-        SELECT v.*, {_QPROV}
-        FROM video_requests_by_state AS v JOIN pub_quarter_provenance AS q ON q.quarter = v.quarter
-        ORDER BY v.quarter, v.period_label, v.state""",
-        "Video requests per state", "video_requests_by_state", (),  # state is NULL where none was named
-        provenance_of="the quarter's snapshot"),
-    Relation(
-        "states_without_agencies", f"""
-        SELECT w.*, {_QPROV}
-        FROM states_without_agencies AS w JOIN pub_quarter_provenance AS q ON q.quarter = w.quarter
-        ORDER BY w.quarter, w.state""",
-        "States without a partner agency", "states_without_agencies", ("quarter", "state"),
-        provenance_of="the quarter's snapshot"),
+    # state is NULL where none was named: no primary key
+    per_quarter("video_requests_by_state", "quarter, period_label, state", "Video requests per state", ()),
+    per_quarter("states_without_agencies", "quarter, state", "States without a partner agency",
+                ("quarter", "state")),
     Relation(
         "snapshots", """
         SELECT s.*, p.source_name, p.license, p.source_url, p.capture_sha256
