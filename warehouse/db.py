@@ -24,6 +24,7 @@ import duckdb
 from ringwatch.scrapers.errors import DatabaseBusy, WarehouseError
 from ringwatch.warehouse.lock import WriterLock
 from ringwatch.warehouse.runs import close_interrupted_runs
+from ringwatch.warehouse.schema_template import create_from_template, forget_template
 from ringwatch.warehouse.sql import SqlFile, sql_files
 
 
@@ -54,7 +55,8 @@ def _connect_keeping_signals(path: str, *, read_only: bool) -> duckdb.DuckDBPyCo
 
 
 def connect(db_path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the database; read-write opens are migrated and get fresh views."""
+    """Open the database; read-write opens are migrated and get fresh views. A new file starts
+    as a copy of the cached empty warehouse (schema_template), which spares it the migrations."""
     path = Path(db_path)
     if read_only and str(db_path) != ":memory:" and not path.exists():
         raise WarehouseError(
@@ -63,12 +65,23 @@ def connect(db_path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyC
         )
     if not read_only and str(db_path) != ":memory:":
         path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() and create_from_template(path, _build_empty_warehouse, sql_files):
+            copy = _adopt_template_copy(path)
+            if copy is not None:
+                return copy
+    con = _open(path, str(db_path), read_only=read_only)
+    if not read_only:
+        migrate(con)
+    return con
+
+
+def _open(path: Path, name: str, *, read_only: bool) -> duckdb.DuckDBPyConnection:
     try:
-        con = _connect_keeping_signals(str(db_path), read_only=read_only)
+        return _connect_keeping_signals(name, read_only=read_only)
     except duckdb.Error as exc:
         # DuckDB raises one IOException class for every failure to open; only its own words
         # (never the path, which may contain "lock") tell a busy file from a broken one.
-        said = str(exc).replace(str(db_path), "")
+        said = str(exc).replace(name, "")
         if "Could not set lock on file" in said or "Conflicting lock" in said:
             raise DatabaseBusy(f"cannot open the database {path}: {exc}") from exc
         if "not a valid DuckDB database file" in said:
@@ -76,9 +89,40 @@ def connect(db_path: str | Path, *, read_only: bool = False) -> duckdb.DuckDBPyC
                 f"{path.resolve()} is not a DuckDB database; check --db / RINGWATCH_DB (the database is "
                 "the .duckdb file, not its .lock, .wal or captures folder).") from exc
         raise WarehouseError(f"cannot open the database {path}: {exc}") from exc
-    if not read_only:
+
+
+def _build_empty_warehouse(path: Path) -> None:
+    con = _connect_keeping_signals(str(path), read_only=False)
+    try:
         migrate(con)
-    return con
+    finally:
+        con.close()
+
+
+def _adopt_template_copy(path: Path) -> duckdb.DuckDBPyConnection | None:
+    """Open a new database just copied from the schema template: migrate it (nothing is pending
+    unless the template was wrong) and date its schema records to now. A copy that will not open
+    or migrate is ours to remove: it is deleted with its template, and None says to create the
+    database from the migrations instead."""
+    con: duckdb.DuckDBPyConnection | None = None
+    try:
+        con = _open(path, str(path), read_only=False)  # DatabaseBusy (someone has it open) is raised
+        migrate(con)
+        now = datetime.now(UTC).replace(tzinfo=None)
+        con.execute("UPDATE schema_migrations SET applied_at = ?", [now])
+        con.execute("UPDATE schema_views SET created_at = ?", [now])
+        return con
+    except DatabaseBusy:
+        if con is not None:
+            con.close()
+        raise
+    except (duckdb.Error, WarehouseError):
+        if con is not None:
+            con.close()
+        for ours in (path, path.with_name(path.name + ".wal")):
+            ours.unlink(missing_ok=True)
+        forget_template(sql_files)
+        return None
 
 
 def views_in_dependency_order(views: list[SqlFile]) -> list[SqlFile]:
