@@ -24,12 +24,18 @@ os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_SERVER_REGISTER_BLOCKS_ON_START", "false")
 for _name in ("RINGWATCH_DB", "RINGWATCH_CONFIG", "RINGWATCH_AGENCY_MAP_URL"):
     os.environ.pop(_name, None)
+# New warehouses copy the schema template from this session's own cache (never the user's
+# ~/.cache), made by the first test that creates one, as on a user's machine after its first;
+# tests/warehouse/test_schema_template.py runs the path without it.
+SCHEMA_CACHE = tempfile.mkdtemp(prefix="ringwatch-schema-cache-")
+os.environ["RINGWATCH_CACHE_DIR"] = SCHEMA_CACHE
 
 import duckdb  # noqa: E402
 import pytest  # noqa: E402
 
 if TYPE_CHECKING:
     from ringwatch.warehouse.presentation.report.build import ReportFiles
+    from ringwatch.warehouse.presentation.report.data import ReportData
 
 FIXTURES = Path(__file__).parent / "fixtures"
 SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "research" / "data"
@@ -170,14 +176,15 @@ def shared_report(tmp_path_factory: pytest.TempPathFactory) -> SharedReport:
 
 
 # Session fixtures built once per worker, whose tests therefore run together on one worker.
-XDIST_GROUPS = {"prefect_server": "prefect", "shared_report": "report"}
+XDIST_GROUPS = {"prefect_server": "prefect", "shared_report": "report", "built": "publish"}
 
 
 @pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the groups into the test ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Under pytest-xdist (`-n 2 --dist loadgroup`, as the README's test command runs), every
     test that needs the Prefect test server runs on one worker, so only one server starts
-    (about 8 s of CPU), and every test of the shared report on one worker, so it is drawn once."""
+    (about 8 s of CPU), and every test of the shared report (or of the published release of
+    tests/warehouse/test_publish.py) on one worker, so it is drawn once."""
     for item in items:
         fixtures = getattr(item, "fixturenames", ())
         groups = {group for fixture, group in XDIST_GROUPS.items() if fixture in fixtures}
@@ -207,3 +214,33 @@ class GroupsInNodeIds:
 def pytest_configure(config: pytest.Config) -> None:
     if getattr(config.option, "loadgroup", False):  # set by xdist on its workers under --dist loadgroup
         config.pluginmanager.register(GroupsInNodeIds(), "ringwatch-groups-in-node-ids")
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    shutil.rmtree(SCHEMA_CACHE, ignore_errors=True)
+
+
+@pytest.fixture
+def charts_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """For tests of how a command answers or where its files go, not of what the charts show:
+    a report's charts are drawn for real, then reused whenever the same data is drawn again in
+    the test (drawing takes seconds). Data that differs in anything but the time of day (the
+    charts print the date) is drawn anew."""
+    from dataclasses import replace
+    from datetime import datetime, time
+
+    from ringwatch.warehouse.presentation.report import build
+
+    real = build.draw_charts
+    drawn: list[tuple[object, object]] = []
+
+    def draw_once(data: ReportData) -> object:
+        key = replace(data, made_at=datetime.combine(data.made_at.date(), time()))
+        for seen, charts in drawn:
+            if seen == key:
+                return charts
+        charts = real(data)
+        drawn.append((key, charts))
+        return charts
+
+    monkeypatch.setattr(build, "draw_charts", draw_once)

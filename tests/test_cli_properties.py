@@ -195,8 +195,9 @@ def test_no_command_answers_with_a_traceback_or_an_unexpected_error(
     drive()
 
 
-def test_the_report_answers_plainly_too(sandbox: Sandbox) -> None:
-    """Fewer examples: a report that succeeds draws eleven charts (seconds each time)."""
+def test_the_report_answers_plainly_too(sandbox: Sandbox, charts_drawn_once: None) -> None:
+    """Fewer examples: a report that succeeds draws eleven charts (seconds each time; drawn once
+    here, as the examples report the same data)."""
     runner = CliRunner()
 
     @settings(max_examples=6, deadline=None, database=None, derandomize=True,
@@ -208,7 +209,7 @@ def test_the_report_answers_plainly_too(sandbox: Sandbox) -> None:
     drive()
 
 
-def test_publish_answers_plainly_too(sandbox: Sandbox) -> None:
+def test_publish_answers_plainly_too(sandbox: Sandbox, charts_drawn_once: None) -> None:
     """Fewer examples than the report even: a publish that succeeds draws the report's charts and
     writes every table twice, as Parquet and CSV."""
     runner = CliRunner()
