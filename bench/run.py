@@ -107,7 +107,7 @@ def lxml_floor(data: bytes) -> int:
     return count
 
 
-def dlt_load(records: list[dict[str, Any]], workdir: Path, n: int) -> None:
+def dlt_load(records: list[dict[str, Any]], workdir: Path, n: str) -> None:
     import dlt
 
     destination = dlt.destinations.duckdb(str(workdir / f"dlt{n}.duckdb"))
@@ -153,7 +153,7 @@ def measure_size(size: int, timer: Timer, workdir: Path) -> float:
     counter = iter(range(10**6))
 
     def ringwatch_load() -> None:
-        con = connect(workdir / f"rw{next(counter)}.duckdb")
+        con = connect(workdir / f"rw{size}-{next(counter)}.duckdb")
         load_agency_snapshot(con, snapshot, capture_id=1, origin="file", run_id=1)
         con.close()
 
@@ -163,13 +163,13 @@ def measure_size(size: int, timer: Timer, workdir: Path) -> float:
                 "longitude": a.longitude, "profile_url": a.profile_url, "capture_id": 1,
                 "observed_at": OBSERVED} for a in kept]
     t_load, m_load, _ = timer.measure(ringwatch_load, runs=runs)
-    t_fresh, _, _ = timer.measure(lambda: connect(workdir / f"rw{next(counter)}.duckdb").close(), runs=runs)
+    t_fresh, _, _ = timer.measure(lambda: connect(workdir / f"rw{size}-{next(counter)}.duckdb").close(), runs=runs)
     with schema_cache_off():  # the first warehouse on a machine: built from the migrations
         t_cold, _, _ = timer.measure(ringwatch_load, runs=runs)
-        t_cold_fresh, _, _ = timer.measure(lambda: connect(workdir / f"rw{next(counter)}.duckdb").close(),
+        t_cold_fresh, _, _ = timer.measure(lambda: connect(workdir / f"rw{size}-{next(counter)}.duckdb").close(),
                                            runs=runs)
     dlt_counter = iter(range(10**6))
-    t_dlt, m_dlt, _ = timer.measure(lambda: dlt_load(records, workdir, next(dlt_counter)), runs=runs)
+    t_dlt, m_dlt, _ = timer.measure(lambda: dlt_load(records, workdir, f"{size}_{next(dlt_counter)}"), runs=runs)
     parse_median = show("parse: ringwatch", t_parse, m_parse)
     floor_median = show("parse: lxml floor (count Placemarks)", t_floor, m_floor,
                         f"ratio ringwatch/floor {parse_median / statistics.median(t_floor):.1f}x")
