@@ -4,6 +4,7 @@ broken or stale cache costs time, never correctness; nothing that exists is ever
 
 from __future__ import annotations
 
+import shutil
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
@@ -65,6 +66,24 @@ def migrated_without_cache(path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 @pytest.fixture(scope="module")
+def made_once(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A template made once for the module the normal way (by the first new warehouse)."""
+    folder = tmp_path_factory.mktemp("made-once")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_VARIABLE, str(folder / "cache"))
+        new_warehouse(folder / "first.duckdb")
+    return template_path(folder / "cache")
+
+
+@pytest.fixture
+def warm_cache(cache: Path, made_once: Path) -> Path:
+    """The test's cache folder, holding the template as a first new warehouse would have left it."""
+    cache.mkdir()
+    shutil.copyfile(made_once, template_path(cache))
+    return cache
+
+
+@pytest.fixture(scope="module")
 def migrated(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     """The catalog of a warehouse built from the migrations, no cache involved."""
     with pytest.MonkeyPatch.context() as patch:
@@ -115,9 +134,8 @@ def test_an_unwritable_cache_folder_still_gives_a_full_warehouse(
 
 @pytest.mark.parametrize("damage", ["garbage bytes", "truncated", "another schema"])
 def test_a_broken_or_foreign_template_is_replaced_and_never_becomes_the_warehouse(
-        cache: Path, tmp_path: Path, damage: str, migrated: Catalog) -> None:
-    new_warehouse(tmp_path / "first.duckdb")
-    template = template_path(cache)
+        warm_cache: Path, tmp_path: Path, damage: str, migrated: Catalog) -> None:
+    template = template_path(warm_cache)
     if damage == "garbage bytes":
         template.write_bytes(b"not a duckdb file" * 1000)
     elif damage == "truncated":
@@ -133,14 +151,14 @@ def test_a_broken_or_foreign_template_is_replaced_and_never_becomes_the_warehous
     assert catalog(new_warehouse(tmp_path / "next.duckdb")) == migrated
 
 
-def test_an_existing_file_is_never_overwritten(cache: Path, tmp_path: Path) -> None:
-    new_warehouse(tmp_path / "first.duckdb")
+def test_an_existing_file_is_never_overwritten(warm_cache: Path, tmp_path: Path) -> None:
+    cache = warm_cache
     taken = tmp_path / "taken.duckdb"
     taken.write_bytes(b"someone else's file")
     assert create_from_template(taken, lambda path: pytest.fail("no template should be built")) is False
     assert _copy_without_overwriting(template_path(cache), taken) is False  # the name taken after the check
     assert taken.read_bytes() == b"someone else's file"
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "first.duckdb", "taken.duckdb"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cache", "taken.duckdb"]
 
 
 def test_a_database_that_exists_is_opened_not_replaced(cache: Path, tmp_path: Path) -> None:
@@ -184,7 +202,7 @@ def test_new_warehouses_made_at_once_all_come_out_whole(
 
 
 def test_a_template_serves_only_the_migrations_it_was_made_from(
-        cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        warm_cache: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Another set of migrations (as another ringwatch version has) gets a template of its own,
     never this one, and this one never gets its: the key is taken from the files migrate() applies."""
     from ringwatch.warehouse import db
@@ -206,4 +224,4 @@ def test_a_template_serves_only_the_migrations_it_was_made_from(
     assert any(t[0] == "test_only_table" for t in other["tables"])
     assert again == catalog(tmp_path / "current.duckdb")
     assert not any(t[0] == "test_only_table" for t in again["tables"])
-    assert len(list(cache.iterdir())) == 2
+    assert len(list(warm_cache.iterdir())) == 2
