@@ -172,7 +172,8 @@ def shared_report(tmp_path_factory: pytest.TempPathFactory) -> SharedReport:
     folder = tmp_path_factory.mktemp("report")
     db = build_report_db(folder / "small.duckdb")
     before = hashlib.sha256(db.read_bytes()).hexdigest()
-    return SharedReport(db, build_report(db, folder / "report.html"), before)
+    with charts_remembered():  # a test that reports the same database again may reuse its charts
+        return SharedReport(db, build_report(db, folder / "report.html"), before)
 
 
 # Session fixtures built once per worker, whose tests therefore run together on one worker.
@@ -220,27 +221,44 @@ def pytest_unconfigure(config: pytest.Config) -> None:
     shutil.rmtree(SCHEMA_CACHE, ignore_errors=True)
 
 
-@pytest.fixture
-def charts_drawn_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    """For tests of how a command answers or where its files go, not of what the charts show:
-    a report's charts are drawn for real, then reused whenever the same data is drawn again in
-    the test (drawing takes seconds). Data that differs in anything but the time of day (the
-    charts print the date) is drawn anew."""
+_DRAWN: list[tuple[object, object]] = []  # (what was drawn, the charts) in this worker
+
+
+@contextmanager
+def charts_remembered() -> Iterator[None]:
+    """While open, a report's charts are drawn for real the first time given data is drawn in
+    this worker and reused when equal data is drawn again (drawing takes seconds). Data that
+    differs in anything but the time of day (the charts print the date), or other SVG text
+    settings, is drawn anew; the charts are deterministic (svg.hashsalt), so a reused list is
+    what a new drawing would give."""
     from dataclasses import replace
     from datetime import datetime, time
+
+    import matplotlib
 
     from ringwatch.warehouse.presentation.report import build
 
     real = build.draw_charts
-    drawn: list[tuple[object, object]] = []
 
     def draw_once(data: ReportData) -> object:
-        key = replace(data, made_at=datetime.combine(data.made_at.date(), time()))
-        for seen, charts in drawn:
+        key = (replace(data, made_at=datetime.combine(data.made_at.date(), time())),
+               matplotlib.rcParams["svg.fonttype"])
+        for seen, charts in _DRAWN:
             if seen == key:
                 return charts
         charts = real(data)
-        drawn.append((key, charts))
+        _DRAWN.append((key, charts))
         return charts
 
-    monkeypatch.setattr(build, "draw_charts", draw_once)
+    build.draw_charts = draw_once  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        build.draw_charts = real
+
+
+@pytest.fixture
+def charts_drawn_once() -> Iterator[None]:
+    """For tests of how a command answers or where its files go, not of what the charts show."""
+    with charts_remembered():
+        yield

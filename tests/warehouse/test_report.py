@@ -218,7 +218,8 @@ def test_a_missing_database_is_an_error_not_an_empty_report(tmp_path: Path) -> N
     assert not (tmp_path / "r.html").exists()
 
 
-def test_cli_writes_where_asked_and_says_what_it_wrote(small_db: Path, tmp_path: Path) -> None:
+def test_cli_writes_where_asked_and_says_what_it_wrote(small_db: Path, tmp_path: Path, charts_drawn_once: None
+                                                       ) -> None:
     out, pngs = tmp_path / "out" / "trends.html", tmp_path / "charts"
     result = CliRunner().invoke(cli, ["report", "--db", str(small_db), "--out", str(out), "--png-dir", str(pngs)])
     assert result.exit_code == 0, result.output
