@@ -7,11 +7,12 @@ import os
 import shutil
 import signal
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 # Before anything imports prefect: a private PREFECT_HOME, no outside API, quiet logs.
 os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="ringwatch-prefect-home-")
@@ -135,7 +136,7 @@ def fresh_warehouse(template: Path) -> duckdb.DuckDBPyConnection:
 
 def copy_database(source: Path, target: Path) -> Path:
     """A copy of a closed warehouse file (checkpointed: no .wal) and its captures folder."""
-    from ringwatch.warehouse.db import blob_dir_for
+    from ringwatch.warehouse.captures import blob_dir_for
 
     assert not source.with_name(source.name + ".wal").exists(), f"{source} was not closed"
     shutil.copyfile(source, target)
@@ -262,3 +263,42 @@ def charts_drawn_once() -> Iterator[None]:
     """For tests of how a command answers or where its files go, not of what the charts show."""
     with charts_remembered():
         yield
+
+
+# --- S3: moto's server on 127.0.0.1, for the s3:// publish target and capture store ----------------
+
+@pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    server_module = pytest.importorskip("moto.server")
+    pytest.importorskip("s3fs")
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Any, str]]:
+    """An s3fs filesystem on a new bucket, the endpoint and credentials given only as AWS's variables."""
+    import s3fs
+
+    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    s3fs.S3FileSystem.clear_instance_cache()
+    fs = s3fs.S3FileSystem(skip_instance_cache=True)
+    bucket = f"releases-{uuid.uuid4().hex[:12]}"
+    fs.mkdir(bucket)
+    try:
+        yield fs, bucket
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()

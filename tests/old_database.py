@@ -21,7 +21,7 @@ from ringwatch.scrapers.atlas import parse_atlas_csv
 from ringwatch.scrapers.files import read_capture_file
 from ringwatch.scrapers.normalize import uuid_from_profile
 from ringwatch.warehouse import db
-from ringwatch.warehouse.captures import BlobStore, store_capture
+from ringwatch.warehouse.captures import BlobStore, blob_dir_for, store_capture
 from ringwatch.warehouse.sql import SqlFile
 
 Source = tuple[Path, str, datetime, str]  # file, quarter, observed, origin
@@ -59,7 +59,7 @@ def make_old_database(path: Path, sources: Iterable[Source], monkeypatch: pytest
     with monkeypatch.context() as patch:
         patch.setattr(db, "sql_files", before_identity)
         con = db.connect(path)
-    store = BlobStore(db.blob_dir_for(path))
+    store = BlobStore(blob_dir_for(path))
     for file, quarter, observed, origin in sources:
         when = observed.replace(tzinfo=None)
         run = con.execute("INSERT INTO sync_runs (source, mode, quarter, started_at, status) "

@@ -10,8 +10,8 @@ from pathlib import Path
 
 from ringwatch.scrapers.records import Agency, Capture, Snapshot
 from ringwatch.scrapers.transparency import parse_report_page
-from ringwatch.warehouse.captures import BlobStore, store_capture
-from ringwatch.warehouse.db import blob_dir_for, connect
+from ringwatch.warehouse.captures import BlobStore, blob_dir_for, store_capture
+from ringwatch.warehouse.db import connect
 from ringwatch.warehouse.load import load_agency_snapshot
 from ringwatch.warehouse.load_transparency import ParsedReport, load_reports
 from ringwatch.warehouse.runs import finish_run, start_run

@@ -6,9 +6,13 @@ parsing, so a page that later fails to parse is still kept for `ringwatch repars
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
 import os
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Protocol
 
 import duckdb
 
@@ -26,8 +30,35 @@ RETURNING capture_id
 """
 
 
+def blob_dir_for(db_path: str | Path) -> Path:
+    """Raw bytes live beside the database by default: ringwatch.duckdb -> ringwatch.captures/."""
+    path = Path(db_path)
+    return path.with_name(path.stem + ".captures")
+
+
+class CaptureStore(Protocol):
+    """Where raw bytes are kept, each once, under its sha256: what a sync writes and a reparse,
+    a backfill or a conditional GET reads back."""
+
+    def describe(self, sha256: str) -> str: ...
+    def has(self, sha256: str) -> bool: ...
+    def put(self, capture: Capture) -> str: ...
+    def get(self, sha256: str) -> bytes: ...
+
+
+def _checked(body: bytes, sha256: str, where: str) -> bytes:
+    """Bytes that hash to the name they are stored under; anything else was changed after it was
+    stored and must not be parsed as what was fetched."""
+    if hashlib.sha256(body).hexdigest() != sha256:
+        raise WarehouseError(
+            f"the raw bytes at {where} do not hash to {sha256}: the capture store was changed after they "
+            "were stored. Restore the file from a backup or a copy of the store; ringwatch will not parse them.")
+    return body
+
+
 class BlobStore:
-    """A content-addressed folder: <root>/<sha[:2]>/<sha>, written atomically."""
+    """A content-addressed folder: <root>/<sha[:2]>/<sha>, written atomically (the default,
+    beside the database)."""
 
     def __init__(self, root: Path) -> None:
         self.root = Path(root)
@@ -35,10 +66,16 @@ class BlobStore:
     def path_for(self, sha256: str) -> Path:
         return self.root / sha256[:2] / sha256
 
-    def put(self, capture: Capture) -> Path:
+    def describe(self, sha256: str) -> str:
+        return str(self.path_for(sha256))
+
+    def has(self, sha256: str) -> bool:
+        return self.path_for(sha256).exists()
+
+    def put(self, capture: Capture) -> str:
         path = self.path_for(capture.sha256)
         if path.exists():
-            return path
+            return str(path)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
         try:
@@ -50,22 +87,97 @@ class BlobStore:
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
-        return path
+        return str(path)
 
     def get(self, sha256: str) -> bytes:
         path = self.path_for(sha256)
         try:
-            return path.read_bytes()
+            body = path.read_bytes()
         except FileNotFoundError as exc:
             raise WarehouseError(
                 f"the raw bytes {sha256} are missing from {self.root}; the capture folder "
                 "beside the database was moved or pruned."
             ) from exc
+        return _checked(body, sha256, str(path))
+
+
+class RemoteBlobStore:
+    """The same layout (<prefix>/<sha[:2]>/<sha>) on any fsspec URL, such as s3://bucket/prefix
+    (ringwatch[s3]; endpoint and credentials from AWS's own variables). An object store writes an
+    object whole or not at all, so no temporary name is needed; an object already there is kept."""
+
+    def __init__(self, url: str) -> None:
+        import fsspec  # type: ignore[import-untyped]
+
+        try:
+            self.fs, root = fsspec.core.url_to_fs(url)
+        except (ImportError, ValueError) as exc:  # s3:// without s3fs: "Install s3fs to access S3"
+            raise WarehouseError(f"cannot use the capture store {url}: {exc}. For s3:// install "
+                                 "ringwatch[s3].") from exc
+        self.url = url.rstrip("/")
+        self.root = str(root).rstrip("/")
+
+    def _key(self, sha256: str) -> str:
+        return f"{self.root}/{sha256[:2]}/{sha256}"
+
+    def describe(self, sha256: str) -> str:
+        return f"{self.url}/{sha256[:2]}/{sha256}"
+
+    def has(self, sha256: str) -> bool:
+        with _storage_errors(self.describe(sha256)):
+            return bool(self.fs.exists(self._key(sha256)))
+
+    def put(self, capture: Capture) -> str:
+        key = self._key(capture.sha256)
+        with _storage_errors(self.describe(capture.sha256)):
+            if not self.fs.exists(key):
+                self.fs.pipe_file(key, capture.body)
+        return self.describe(capture.sha256)
+
+    def get(self, sha256: str) -> bytes:
+        with _storage_errors(self.describe(sha256)):
+            try:
+                body = self.fs.cat_file(self._key(sha256))
+            except FileNotFoundError as exc:
+                raise WarehouseError(f"the raw bytes {sha256} are missing from the capture store {self.url}; "
+                                     "it was pruned, or this database was written with another store.") from exc
+        return _checked(bytes(body), sha256, self.describe(sha256))
+
+
+@contextlib.contextmanager
+def _storage_errors(where: str) -> Iterator[None]:
+    """A storage failure (no bucket, no credentials, no answer) as one WarehouseError line."""
+    try:
+        yield
+    except (WarehouseError, FileNotFoundError):
+        raise
+    except Exception as exc:
+        # botocore's errors (no credentials, endpoint unreachable) are not OSErrors; s3fs turns the
+        # service's answers (no such bucket, access denied) into OSErrors.
+        from_botocore = any(k.__module__.split(".")[0] in ("botocore", "aiobotocore") for k in type(exc).__mro__)
+        if not (isinstance(exc, OSError) or from_botocore):
+            raise
+        why = (exc.strerror if isinstance(exc, OSError) else None) or str(exc) or type(exc).__name__
+        raise WarehouseError(
+            f"the capture store could not be reached for {where}: {why}. S3 reads its endpoint and credentials "
+            "from AWS_ENDPOINT_URL, AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (or AWS_PROFILE).") from exc
+
+
+def open_capture_store(location: str, db_path: str | Path) -> CaptureStore:
+    """The store `location` names: "" is the folder beside the database (<db>.captures/), a
+    plain path or file:// URL a folder, any other URL (s3://bucket/prefix) an fsspec store."""
+    if not location.strip():
+        return BlobStore(blob_dir_for(db_path))
+    if location.startswith("file://"):
+        return BlobStore(Path(location.removeprefix("file://")))
+    if "://" not in location:
+        return BlobStore(Path(location))
+    return RemoteBlobStore(location)
 
 
 def store_capture(
     con: duckdb.DuckDBPyConnection,
-    store: BlobStore,
+    store: CaptureStore,
     capture: Capture,
     *,
     run_id: int | None,
@@ -87,7 +199,7 @@ def store_capture(
 
 
 def previous_responses(
-    con: duckdb.DuckDBPyConnection, store: BlobStore, source: str
+    con: duckdb.DuckDBPyConnection, store: CaptureStore, source: str
 ) -> dict[str, Capture]:
     """The latest complete 200 capture per URL that carried an ETag or Last-Modified.
 
@@ -105,7 +217,7 @@ def previous_responses(
     ).fetchall()
     found: dict[str, Capture] = {}
     for url, fetched_at, content_type, sha256, etag, last_modified in rows:
-        if not store.path_for(sha256).exists():
+        if not store.has(sha256):
             continue  # without the bytes a 304 would leave us nothing to parse
         found[url] = Capture(
             source=source, url=url, fetched_at=fetched_at, http_status=200,
@@ -115,7 +227,7 @@ def previous_responses(
     return found
 
 
-def load_capture(con: duckdb.DuckDBPyConnection, store: BlobStore, capture_id: int) -> Capture:
+def load_capture(con: duckdb.DuckDBPyConnection, store: CaptureStore, capture_id: int) -> Capture:
     """A stored capture with its bytes, as it was when fetched: what `reparse` re-reads."""
     row = con.execute(
         "SELECT source, url, fetched_at, http_status, content_type, sha256, origin, etag, last_modified, complete "

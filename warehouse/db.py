@@ -22,17 +22,11 @@ from pathlib import Path
 import duckdb
 
 from ringwatch.scrapers.errors import DatabaseBusy, WarehouseError
+from ringwatch.warehouse.captures import CaptureStore, open_capture_store
 from ringwatch.warehouse.lock import WriterLock
 from ringwatch.warehouse.runs import close_interrupted_runs
 from ringwatch.warehouse.schema_template import create_from_template, forget_template
 from ringwatch.warehouse.sql import SqlFile, sql_files
-
-
-def blob_dir_for(db_path: str | Path) -> Path:
-    """Raw bytes live beside the database: ringwatch.duckdb -> ringwatch.captures/."""
-    path = Path(db_path)
-    return path.with_name(path.stem + ".captures")
-
 
 _STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 
@@ -214,16 +208,18 @@ def _connect_waiting_for_readers(path: str | Path, timeout_seconds: float) -> du
 
 @dataclass
 class Warehouse:
-    """An open read-write database, the capture folder beside it, and the writer lock."""
+    """An open read-write database, its capture store and the writer lock."""
 
     path: Path
     con: duckdb.DuckDBPyConnection
-    blob_root: Path
+    captures: CaptureStore
     lock: WriterLock | None = None
 
     @classmethod
-    def open(cls, path: str | Path, *, lock_timeout_seconds: float = 600.0) -> Warehouse:
-        """Wait for the writer lock (one writer at a time), then open read-write."""
+    def open(cls, path: str | Path, *, lock_timeout_seconds: float = 600.0, captures: str = "") -> Warehouse:
+        """Wait for the writer lock (one writer at a time), then open read-write. `captures` names
+        the capture store ("" is the folder beside the database; see captures.open_capture_store)."""
+        store = open_capture_store(captures, path)
         lock = WriterLock(path, timeout_seconds=lock_timeout_seconds)
         lock.acquire()
         try:
@@ -232,7 +228,7 @@ class Warehouse:
         except BaseException:
             lock.release()
             raise
-        return cls(Path(path), con, blob_dir_for(path), lock)
+        return cls(Path(path), con, store, lock)
 
     def close(self) -> None:
         try:

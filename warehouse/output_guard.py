@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ringwatch.scrapers.errors import OutputRefused
-from ringwatch.warehouse.db import blob_dir_for
+from ringwatch.warehouse.captures import blob_dir_for
 from ringwatch.warehouse.lock import lock_path_for
 
 # `.<name>.ringwatch-partial-<pid>-<hex>`: a write in progress, or the leftover of one killed

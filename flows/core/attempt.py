@@ -24,7 +24,8 @@ T = TypeVar("T")
 
 def open_warehouse(settings: Settings) -> Warehouse:
     """The database, once the writer lock is ours (waiting up to the configured time)."""
-    return Warehouse.open(settings.db_path, lock_timeout_seconds=settings.lock_timeout_seconds)
+    return Warehouse.open(settings.db_path, lock_timeout_seconds=settings.lock_timeout_seconds,
+                          captures=settings.captures)
 
 
 def begin(settings: Settings, start: Callable[[Warehouse], Attempt],

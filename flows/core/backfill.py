@@ -32,7 +32,7 @@ from ringwatch.scrapers.sources import Origin, Source, sources_for
 from ringwatch.scrapers.wayback import ArchivedCapture, cdx_query_url, parse_cdx
 from ringwatch.scrapers.wayback_fetch import fetch_archived, fetch_cdx
 from ringwatch.warehouse.backfill import pick, plan_quarters, quarters_between, snapshot_capture_sha, stored_capture
-from ringwatch.warehouse.captures import BlobStore, store_capture
+from ringwatch.warehouse.captures import store_capture
 from ringwatch.warehouse.db import Warehouse
 from ringwatch.warehouse.runs import Attempt, RunMode, RunStatus
 
@@ -84,7 +84,7 @@ class Archive:
                 hours=self.settings.wayback.cdx_max_age_hours)
             stored = stored_capture(self.warehouse.con, query_url, fetched_after=fresh_after)
             if stored is not None:
-                return parse_cdx(BlobStore(self.warehouse.blob_root).get(stored[1]), url=query_url)
+                return parse_cdx(self.warehouse.captures.get(stored[1]), url=query_url)
         self.client.reset_patience()
         capture, rows = self.step("fetch-wayback-index", fetch_cdx, self.client, query_url, source=source)
         self._keep(capture)
@@ -96,7 +96,7 @@ class Archive:
         if self.warehouse is not None:
             stored = stored_capture(self.warehouse.con, url)
             if stored is not None:
-                body = BlobStore(self.warehouse.blob_root).get(stored[1])
+                body = self.warehouse.captures.get(stored[1])
                 return Capture(source=source, url=url, fetched_at=snapshot.moment, http_status=200,
                                content_type=stored[2], body=body, origin=Origin.WAYBACK), stored[0]
         self.client.reset_patience()
@@ -107,7 +107,7 @@ class Archive:
         if self.warehouse is None:
             return None  # a dry run writes nothing
         if self.run is None:  # the planning CDX answer belongs to no single quarter's run
-            return store_capture(self.warehouse.con, BlobStore(self.warehouse.blob_root), capture, run_id=None)
+            return store_capture(self.warehouse.con, self.warehouse.captures, capture, run_id=None)
         capture_id = keep_captures(self.warehouse, self.run.run_id, [capture], parent=parent)[0]
         self.run.capture_id = capture_id
         return capture_id

@@ -17,7 +17,7 @@ from ringwatch.flows.core.steps import StepRunner, inline
 from ringwatch.scrapers.errors import RingwatchError
 from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.sources import Source, sources_for
-from ringwatch.warehouse.captures import BlobStore, load_capture, report_captures, snapshot_captures
+from ringwatch.warehouse.captures import load_capture, report_captures, snapshot_captures
 from ringwatch.warehouse.db import Warehouse
 from ringwatch.warehouse.runs import Attempt, RunMode
 
@@ -58,7 +58,7 @@ def reparse(settings: Settings, *, source: Source | str | None = None, quarter: 
 def _reparse_one(wh: Warehouse, source: Source, quarter: Quarter | None, capture_id: int, how: Ingest,
                  flow_run_id: str | None) -> ReparseOutcome:
     """One stored capture through the ingest again, as its own attempt (a failure stops only it)."""
-    capture = load_capture(wh.con, BlobStore(wh.blob_root), capture_id)
+    capture = load_capture(wh.con, wh.captures, capture_id)
     try:
         attempt = Attempt.start(wh.con, source=source, mode=RunMode.REPARSE, url=capture.url, flow_run_id=flow_run_id)
         attempt.capture_id = capture_id

@@ -33,6 +33,7 @@ ENV_MAP_URL = "RINGWATCH_AGENCY_MAP_URL"
 ENV_REPORT_URLS = "RINGWATCH_TRANSPARENCY_URLS"
 ENV_INDEX_URLS = "RINGWATCH_TRANSPARENCY_INDEX_URLS"
 ENV_WAYBACK = "RINGWATCH_WAYBACK_URL"
+ENV_CAPTURES = "RINGWATCH_CAPTURES"
 DEFAULT_ALIASES = "agency_aliases.csv"
 BUILT_IN = "config/settings.toml (built-in)"
 
@@ -79,6 +80,8 @@ class _WarehouseTable:
 
     path: str = "ringwatch.duckdb"
     lock_timeout_seconds: float = 600.0
+    # Where raw captures are kept: "" is the folder beside the database (<name>.captures/).
+    captures: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,8 @@ class Settings:
     aliases: tuple[AliasDecision, ...] = ()
     aliases_file: str = "(none)"
     publish: PublishSettings = field(default_factory=PublishSettings)
+    # The capture store: "" (the folder beside the database), a folder, file:// or s3://bucket/prefix.
+    captures: str = ""
 
     def map_url(self) -> str:
         if not self.agency_map_url:
@@ -167,6 +172,8 @@ def load_settings(config_path: str | Path | None = None, *,
     sources: TransparencySources = records["sources.transparency"]
     check_schedule(schedule, file=name)
     check_publish_target(records["publish"].target, file=name)
+    captures = os.environ.get(ENV_CAPTURES, warehouse.captures)
+    check_captures_location(captures, file=name if ENV_CAPTURES not in os.environ else ENV_CAPTURES)
     if not warehouse.path.strip():
         raise SettingsError(f"{name}: [warehouse] path is empty; give the DuckDB file, e.g. \"ringwatch.duckdb\".")
     map_url = os.environ.get(ENV_MAP_URL) or records["sources.agency_map"].url
@@ -186,7 +193,7 @@ def load_settings(config_path: str | Path | None = None, *,
                     agency_map_url=map_url, transparency=TransparencySources(reports, indexes), wayback=wayback,
                     lock_timeout_seconds=warehouse.lock_timeout_seconds, staleness=records["staleness"],
                     schedule=schedule, config_file=name, aliases=aliases, aliases_file=aliases_path,
-                    publish=records["publish"])
+                    publish=records["publish"], captures=captures)
 
 
 # Where a release may go: a folder (relative to the working directory), a file:// URL, or an
@@ -209,6 +216,28 @@ def check_publish_target(target: str, *, file: str, where: str = "[publish] targ
                             f"{help_text}.")
     if scheme == "s3" and not rest.split("/", 1)[0]:
         raise SettingsError(f"{file}: {where} = {target!r} names no bucket; {help_text}.")
+
+
+CAPTURE_SCHEMES = ("file", "s3")
+
+
+def check_captures_location(location: str, *, file: str) -> None:
+    """[warehouse] captures (or RINGWATCH_CAPTURES): "", a folder, a file:// URL or an S3 prefix."""
+    help_text = ('give a folder, a file:// URL or s3://bucket/prefix ("" keeps them in the folder beside '
+                 "the database)")
+    where = "[warehouse] captures" if file != ENV_CAPTURES else ENV_CAPTURES
+    shown = file if file != ENV_CAPTURES else "the environment"
+    if location != location.strip() or "\x00" in location:
+        raise SettingsError(f"{shown}: {where} = {location!r} has white space around it or a NUL byte; {help_text}.")
+    match = _URL_SCHEME.match(location)
+    if not match:
+        return
+    scheme, rest = match.group(1).lower(), match.group(2)
+    if scheme not in CAPTURE_SCHEMES:
+        raise SettingsError(f"{shown}: {where} = {location!r}: ringwatch keeps no captures at {scheme}:// URLs; "
+                            f"{help_text}.")
+    if scheme == "s3" and not rest.split("/", 1)[0]:
+        raise SettingsError(f"{shown}: {where} = {location!r} names no bucket; {help_text}.")
 
 
 def _read_config(file: Path) -> dict[str, Any]:

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Protocol, TypeVar
 
 from ringwatch.scrapers.records import Capture
-from ringwatch.warehouse.captures import BlobStore, store_capture
+from ringwatch.warehouse.captures import store_capture
 from ringwatch.warehouse.db import Warehouse
 from ringwatch.warehouse.quarters import Quarter, quarter_for
 
@@ -32,7 +32,7 @@ def keep_captures(warehouse: Warehouse, run_id: int | None, captures: list[Captu
     With `chained`, each capture records the one before it as its parent (a NetworkLink);
     `parent` is the first one's parent.
     """
-    store = BlobStore(warehouse.blob_root)
+    store = warehouse.captures
     ids: list[int] = []
     for capture in captures:
         link = ids[-1] if chained and ids else parent if not ids else None

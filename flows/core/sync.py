@@ -27,7 +27,7 @@ from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.sources import Source, sources_for
 from ringwatch.scrapers.transparency_fetch import fetch_reports
-from ringwatch.warehouse.captures import BlobStore, previous_responses
+from ringwatch.warehouse.captures import previous_responses
 from ringwatch.warehouse.changes import ChangeSummary, read_sync_changes
 from ringwatch.warehouse.db import Warehouse
 from ringwatch.warehouse.runs import Attempt, LoadStatus, RunMode
@@ -128,7 +128,7 @@ def sync_agency_map(settings: Settings, *, quarter: Quarter | None = None, force
         attempt, previous = begin(
             settings, lambda wh: Attempt.start(wh.con, source=source, mode=RunMode.LIVE, url=url,
                                                flow_run_id=flow_run_id),
-            read=lambda wh: previous_responses(wh.con, BlobStore(wh.blob_root), source))
+            read=lambda wh: previous_responses(wh.con, wh.captures, source))
         try:
             http = client() if client else PoliteClient(settings.http)
             captures = step("fetch-agency-map", fetch_agency_map, http, url, previous=previous)

@@ -26,7 +26,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ringwatch.flows.cli import cli
-from ringwatch.warehouse.db import blob_dir_for
+from ringwatch.warehouse.captures import blob_dir_for
 from ringwatch.warehouse.presentation.publish.provenance import ATLAS_CREDIT, CC_BY_4_URL
 from ringwatch.warehouse.presentation.publish.relations import RELATIONS
 from ringwatch.warehouse.presentation.publish.scrub import file_name, scrub_html, scrub_text, web_url

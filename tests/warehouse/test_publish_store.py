@@ -16,8 +16,6 @@ import sys
 import time
 import urllib.error
 import urllib.request
-import uuid
-from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -223,43 +221,6 @@ def test_a_failed_copy_leaves_the_target_as_it_was(tmp_path: Path, monkeypatch: 
 
 
 # --- S3, against moto's server on 127.0.0.1 ------------------------------------------------------
-
-@pytest.fixture(scope="module")
-def moto_endpoint() -> Iterator[str]:
-    server_module = pytest.importorskip("moto.server")
-    pytest.importorskip("s3fs")
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        yield f"http://{host}:{port}"
-    finally:
-        server.stop()
-
-
-@pytest.fixture
-def s3(moto_endpoint: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[tuple[Any, str]]:
-    """An s3fs filesystem on a new bucket, the endpoint and credentials given only as AWS's variables."""
-    import s3fs
-
-    for name in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AWS_ENDPOINT_URL", moto_endpoint)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-aws-config"))
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-aws-credentials"))
-    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
-    s3fs.S3FileSystem.clear_instance_cache()
-    fs = s3fs.S3FileSystem(skip_instance_cache=True)
-    bucket = f"releases-{uuid.uuid4().hex[:12]}"
-    fs.mkdir(bucket)
-    try:
-        yield fs, bucket
-    finally:
-        s3fs.S3FileSystem.clear_instance_cache()
-
 
 def objects(fs: Any, prefix: str) -> dict[str, bytes]:
     fs.invalidate_cache()

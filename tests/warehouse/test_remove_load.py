@@ -10,7 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from ringwatch.flows.cli import cli
-from ringwatch.warehouse.db import blob_dir_for
+from ringwatch.warehouse.captures import blob_dir_for
 from ringwatch.warehouse.sql import sql_files
 from tests.conftest import FIXTURES
 
