@@ -10,7 +10,7 @@ finish it in one opening.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import TypeVar
 
 from ringwatch.flows.core.settings import Settings
@@ -22,10 +22,31 @@ from ringwatch.warehouse.runs import Attempt
 T = TypeVar("T")
 
 
-def open_warehouse(settings: Settings) -> Warehouse:
-    """The database, once the writer lock is ours (waiting up to the configured time)."""
-    return Warehouse.open(settings.db_path, lock_timeout_seconds=settings.lock_timeout_seconds,
-                          captures=settings.captures)
+WriterSlot = Callable[[], AbstractContextManager[object]]
+_writer_slot: WriterSlot = nullcontext
+
+
+@contextmanager
+def writer_slot(slot: WriterSlot) -> Iterator[None]:
+    """While open, every opening of the warehouse for writing first holds `slot`, as well as the
+    local writer lock. The Prefect flows pass a global concurrency limit of one slot here, so
+    that runs on other hosts, which a file lock cannot see, never write at once; in-process
+    commands have only the lock. The core never imports Prefect: the slot comes from outside."""
+    global _writer_slot
+    before, _writer_slot = _writer_slot, slot
+    try:
+        yield
+    finally:
+        _writer_slot = before
+
+
+@contextmanager
+def open_warehouse(settings: Settings) -> Iterator[Warehouse]:
+    """The database, once the writer slot (if any) and the writer lock are ours (waiting up to
+    the configured time for the lock)."""
+    with _writer_slot(), Warehouse.open(settings.db_path, lock_timeout_seconds=settings.lock_timeout_seconds,
+                                        captures=settings.captures) as wh:
+        yield wh
 
 
 def begin(settings: Settings, start: Callable[[Warehouse], Attempt],

@@ -11,7 +11,7 @@ from ringwatch.flows.core import backfill as jobs
 from ringwatch.flows.core.events import Event
 from ringwatch.flows.core.settings import load_settings
 from ringwatch.flows.orchestration.params import required_quarter
-from ringwatch.flows.orchestration.tasks import library_logs_to_prefect, prefect_steps
+from ringwatch.flows.orchestration.tasks import in_flow_run, prefect_steps
 from ringwatch.scrapers.errors import RingwatchError
 
 
@@ -30,7 +30,7 @@ def backfill(since: str, until: str, source: str = "all", dry_run: bool = False,
     from prefect.artifacts import create_progress_artifact, update_progress_artifact
     from prefect.runtime import flow_run
 
-    with library_logs_to_prefect():
+    with in_flow_run():
         settings = load_settings(config_path, db_path=db_path)
         artifact: list[Any] = []
 

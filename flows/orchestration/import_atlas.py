@@ -8,7 +8,7 @@ from prefect import flow
 
 from ringwatch.flows.core import atlas as jobs
 from ringwatch.flows.core.settings import load_settings
-from ringwatch.flows.orchestration.tasks import library_logs_to_prefect, prefect_steps
+from ringwatch.flows.orchestration.tasks import in_flow_run, prefect_steps
 
 
 @flow(name="import-atlas")
@@ -17,7 +17,7 @@ def import_atlas(path: str, observed_at: datetime | None = None, force: bool = F
     """Load the Ring rows of an Atlas export as the snapshot of the quarter it was taken in."""
     from prefect.runtime import flow_run
 
-    with library_logs_to_prefect():
+    with in_flow_run():
         settings = load_settings(config_path, db_path=db_path)
         result = jobs.import_atlas(settings, path, observed_at=observed_at, force=force, flow_run_id=flow_run.id,
                                    step=prefect_steps(settings))

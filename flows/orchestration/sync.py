@@ -16,7 +16,7 @@ from ringwatch.flows.core import sync as jobs
 from ringwatch.flows.core.settings import load_settings
 from ringwatch.flows.orchestration.params import as_quarter
 from ringwatch.flows.orchestration.tasks import (
-    library_logs_to_prefect,
+    in_flow_run,
     log_event,
     prefect_steps,
     publish_changes,
@@ -47,7 +47,7 @@ def sync(
     """Sync the selected sources (default: all); fails if any source failed, after the others ran."""
     from prefect.runtime import flow_run
 
-    with library_logs_to_prefect():
+    with in_flow_run():
         settings = load_settings(config_path, db_path=db_path)
         result = jobs.sync(settings, source=source, quarter=as_quarter(quarter), force=force, from_file=from_file,
                            observed_at=observed_at, scheduled_at=scheduled_start(), flow_run_id=flow_run.id,

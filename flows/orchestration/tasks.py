@@ -63,6 +63,17 @@ def log_event(event: Event) -> None:
 
 
 @contextmanager
+def in_flow_run() -> Iterator[None]:
+    """What every flow body runs under: the library logs in the run log, and the warehouse
+    written only while the writer slot (a Prefect global concurrency limit) is held."""
+    from ringwatch.flows.core.attempt import writer_slot
+    from ringwatch.flows.orchestration.writer_slot import held_writer_slot
+
+    with library_logs_to_prefect(), writer_slot(held_writer_slot):
+        yield
+
+
+@contextmanager
 def library_logs_to_prefect() -> Iterator[None]:
     """While a flow runs, the library loggers (retries, warnings) reach its run log in the UI."""
     from prefect.logging.handlers import APILogHandler
