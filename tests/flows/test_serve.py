@@ -102,13 +102,24 @@ def test_prefect_yaml_matches_serve() -> None:
     root = Path(__file__).resolve().parents[2]
     spec = yaml.safe_load((root / "prefect.yaml").read_text(encoding="utf-8"))
     deployments = {d["name"]: d for d in spec["deployments"]}
-    assert set(deployments) == {"quarterly-sync", "backfill"}
+    assert set(deployments) == {"quarterly-sync", "backfill", "quarterly-sync-docker", "backfill-docker"}
     settings = load_settings()
     assert deployments["quarterly-sync"]["schedules"] == [
         {"cron": settings.schedule.cron, "timezone": settings.schedule.timezone, "active": True}]
-    assert "schedules" not in deployments["backfill"]
+    # The Docker pool's copy has the same schedule, off: one of the two pools runs it.
+    assert deployments["quarterly-sync-docker"]["schedules"] == [
+        {"cron": settings.schedule.cron, "timezone": settings.schedule.timezone, "active": False}]
+    assert "schedules" not in deployments["backfill"] and "schedules" not in deployments["backfill-docker"]
     for name, flow_name in (("quarterly-sync", "sync"), ("backfill", "backfill")):
         deployment = deployments[name]
         assert deployment["concurrency_limit"] == {"limit": 1, "collision_strategy": "ENQUEUE"}
         assert load_flow_from_entrypoint(str(root / deployment["entrypoint"])).name == flow_name
         assert deployment["parameters"] == {"source": "all"}
+        docker = deployments[f"{name}-docker"]
+        assert docker["concurrency_limit"] == deployment["concurrency_limit"]
+        assert docker["parameters"] == deployment["parameters"]
+        assert load_flow_from_entrypoint(docker["entrypoint"]).name == flow_name  # the installed package
+        assert docker["work_pool"]["name"] == "ringwatch-docker"
+        jobs = docker["work_pool"]["job_variables"]
+        assert jobs["image"] == "ringwatch:latest" and jobs["volumes"] == ["ringwatch-data:/data"]
+        assert jobs["env"]["RINGWATCH_DB"].startswith("/data/")
