@@ -21,9 +21,9 @@ _SAY_WAIT_SECONDS = 1.0  # a wait this long is said in the log even when the slo
 
 
 def ensure_writer_limit() -> int:
-    """Create the one-slot limit if the Prefect server has none of that name (or set it back to
-    one slot), and return how many of its slots are taken now: concurrency() on a missing limit
-    would not limit anything."""
+    """Make sure the one-slot limit exists on the Prefect server (or set it back to one slot),
+    and return how many of its slots are taken now: concurrency() on a missing limit would not
+    limit anything."""
     from prefect.client.orchestration import get_client
     from prefect.exceptions import ObjectAlreadyExists
 
