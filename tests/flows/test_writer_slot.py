@@ -68,7 +68,8 @@ def test_two_writers_never_write_at_once_and_the_one_that_waits_says_so(
     assert a_end <= b_start, f"the writes overlapped: {windows}"
     assert any("waiting for the warehouse writer slot" in line and WRITER_LIMIT in line for line in said.lines), \
         said.lines
-    assert any(line.startswith("got the warehouse writer slot after") for line in said.lines), said.lines
+    assert sum(line.startswith("got the warehouse writer slot after") for line in said.lines) == 2, said.lines
+    assert sum(line.startswith("released the warehouse writer slot after holding it") for line in said.lines) == 2
     with get_client(sync_client=True) as client:
         limit = client.read_global_concurrency_limit_by_name(WRITER_LIMIT)
     assert limit.limit == 1 and limit.active_slots == 0
