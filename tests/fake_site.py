@@ -43,10 +43,13 @@ class FakeSite:
     routes: dict[str, Handler] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     port: int = 0
+    host: str = "127.0.0.1"  # another local address, for clients in a network namespace
+    fallback: Handler | None = None  # answers the paths no route names (an archive's queries)
+    max_seconds: float = MAX_SECONDS  # it stops answering after this long: a runaway loop ends
 
     @property
     def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        return f"http://{self.host}:{self.port}"
 
     def url(self, path: str) -> str:
         return self.base + path
@@ -65,7 +68,7 @@ def _handler_class(site: FakeSite, deadline: float) -> type[http.server.BaseHTTP
             if total > MAX_REQUESTS or time.monotonic() > deadline:
                 self.send_error(503, "fake site exhausted")
                 return
-            route = site.routes.get(self.path)
+            route = site.routes.get(self.path, site.fallback)
             if route is None:
                 body = b"not found"
                 self.send_response(404)
@@ -92,8 +95,8 @@ class _QuietServer(http.server.ThreadingHTTPServer):
 
 @contextmanager
 def running(site: FakeSite) -> Iterator[FakeSite]:
-    deadline = time.monotonic() + MAX_SECONDS
-    server = _QuietServer(("127.0.0.1", 0), _handler_class(site, deadline))
+    deadline = time.monotonic() + site.max_seconds
+    server = _QuietServer((site.host, 0), _handler_class(site, deadline))
     server.daemon_threads = True
     site.port = server.server_address[1]
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
