@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -44,6 +45,19 @@ class CaptureStore(Protocol):
     def has(self, sha256: str) -> bool: ...
     def put(self, capture: Capture) -> str: ...
     def get(self, sha256: str) -> bytes: ...
+    # A fetch run on another worker leaves the list of what it fetched here, under a name the
+    # writer chose (<root>/fetches/<name>.json), for the writer to load from.
+    def put_fetch_list(self, name: str, data: bytes) -> str: ...
+    def get_fetch_list(self, name: str) -> bytes: ...
+
+
+FETCH_LIST_NAME = re.compile(r"^[0-9a-f]{32}$")
+
+
+def _fetch_list_name(name: str) -> str:
+    if not FETCH_LIST_NAME.match(name):
+        raise WarehouseError(f"{name!r} is not the name of a fetch list (32 hex digits, as the writer makes them).")
+    return name
 
 
 def _checked(body: bytes, sha256: str, where: str) -> bytes:
@@ -89,6 +103,28 @@ class BlobStore:
             raise
         return str(path)
 
+    def put_fetch_list(self, name: str, data: bytes) -> str:
+        path = self.root / "fetches" / f"{_fetch_list_name(name)}.json"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        return str(path)
+
+    def get_fetch_list(self, name: str) -> bytes:
+        path = self.root / "fetches" / f"{_fetch_list_name(name)}.json"
+        try:
+            return path.read_bytes()
+        except FileNotFoundError as exc:
+            raise WarehouseError(f"no fetch list {path}: the fetch ran against another capture store, or "
+                                 "failed before it wrote one. The fetch workers and the writer must share "
+                                 "[warehouse] captures (RINGWATCH_CAPTURES).") from exc
+
     def get(self, sha256: str) -> bytes:
         path = self.path_for(sha256)
         try:
@@ -133,6 +169,22 @@ class RemoteBlobStore:
             if not self.fs.exists(key):
                 self.fs.pipe_file(key, capture.body)
         return self.describe(capture.sha256)
+
+    def put_fetch_list(self, name: str, data: bytes) -> str:
+        where = f"{self.url}/fetches/{_fetch_list_name(name)}.json"
+        with _storage_errors(where):
+            self.fs.pipe_file(f"{self.root}/fetches/{name}.json", data)
+        return where
+
+    def get_fetch_list(self, name: str) -> bytes:
+        where = f"{self.url}/fetches/{_fetch_list_name(name)}.json"
+        with _storage_errors(where):
+            try:
+                return bytes(self.fs.cat_file(f"{self.root}/fetches/{name}.json"))
+            except FileNotFoundError as exc:
+                raise WarehouseError(f"no fetch list {where}: the fetch ran against another capture store, or "
+                                     "failed before it wrote one. The fetch workers and the writer must share "
+                                     "[warehouse] captures (RINGWATCH_CAPTURES).") from exc
 
     def get(self, sha256: str) -> bytes:
         with _storage_errors(self.describe(sha256)):

@@ -14,7 +14,7 @@ import tomllib
 import typing
 import zoneinfo
 from collections.abc import Iterator
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -34,6 +34,7 @@ ENV_REPORT_URLS = "RINGWATCH_TRANSPARENCY_URLS"
 ENV_INDEX_URLS = "RINGWATCH_TRANSPARENCY_INDEX_URLS"
 ENV_WAYBACK = "RINGWATCH_WAYBACK_URL"
 ENV_CAPTURES = "RINGWATCH_CAPTURES"
+ENV_FETCH_DEPLOYMENT = "RINGWATCH_FETCH_DEPLOYMENT"
 DEFAULT_ALIASES = "agency_aliases.csv"
 BUILT_IN = "config/settings.toml (built-in)"
 
@@ -72,6 +73,9 @@ class FlowSettings:
     # How long a Prefect run may wait on the network in all; an interactive command waits
     # [http] patience_seconds.
     patience_seconds: float = 1800.0
+    # "flow/deployment" of the `fetch` flow: the sync flow then fetches live pages on a worker of
+    # that deployment and loads them here (docs/scheduling.md). "": it fetches itself.
+    fetch_deployment: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,8 +192,15 @@ def load_settings(config_path: str | Path | None = None, *,
             except FetchError as exc:
                 raise SettingsError(str(exc)) from None
     db = db_path or os.environ.get(ENV_DB) or warehouse.path
+    flow: FlowSettings = records["flow"]
+    fetch_deployment = os.environ.get(ENV_FETCH_DEPLOYMENT, flow.fetch_deployment).strip()
+    if fetch_deployment and fetch_deployment.count("/") != 1:
+        where = ENV_FETCH_DEPLOYMENT if ENV_FETCH_DEPLOYMENT in os.environ else f"{name}: [flow] fetch_deployment"
+        raise SettingsError(f"{where} = {fetch_deployment!r}: name the deployment as flow/deployment, "
+                            "e.g. \"fetch/fetch-anywhere\" (\"\" fetches in the sync's own run).")
+    flow = replace(flow, fetch_deployment=fetch_deployment)
     aliases_path, aliases = _aliases(records["identity"].aliases_file, name, folder)
-    return Settings(db_path=Path(db), http=records["http"], flow=records["flow"], gates=records["gates"],
+    return Settings(db_path=Path(db), http=records["http"], flow=flow, gates=records["gates"],
                     agency_map_url=map_url, transparency=TransparencySources(reports, indexes), wayback=wayback,
                     lock_timeout_seconds=warehouse.lock_timeout_seconds, staleness=records["staleness"],
                     schedule=schedule, config_file=name, aliases=aliases, aliases_file=aliases_path,

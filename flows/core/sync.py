@@ -16,17 +16,16 @@ from pathlib import Path
 
 from ringwatch.flows.core.attempt import begin, fail_keeping, writing
 from ringwatch.flows.core.events import Event, EventKind, Progress, ignore
+from ringwatch.flows.core.fetching import RemoteFetch, fetch_here
 from ringwatch.flows.core.ingest import Ingest, StoredPage, ingest
 from ringwatch.flows.core.settings import Settings
 from ringwatch.flows.core.steps import StepRunner, choose_quarter, inline, keep_captures
-from ringwatch.scrapers.agency_map_fetch import fetch_agency_map
 from ringwatch.scrapers.errors import ConfigError, NetworkUnreachable, RingwatchError
 from ringwatch.scrapers.files import read_capture_file
 from ringwatch.scrapers.http import PoliteClient
 from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.sources import Source, sources_for
-from ringwatch.scrapers.transparency_fetch import fetch_reports
 from ringwatch.warehouse.captures import previous_responses
 from ringwatch.warehouse.changes import ChangeSummary, read_sync_changes
 from ringwatch.warehouse.db import Warehouse
@@ -76,11 +75,13 @@ class SyncResult:
 def sync(settings: Settings, *, source: Source | str | None = None, quarter: Quarter | None = None,
          force: bool = False, from_file: str | None = None, observed_at: datetime | None = None,
          scheduled_at: datetime | None = None, flow_run_id: str | None = None, progress: Progress = ignore,
-         step: StepRunner = inline, patience_seconds: float | None = None) -> SyncResult:
+         step: StepRunner = inline, patience_seconds: float | None = None,
+         fetch_elsewhere: RemoteFetch | None = None) -> SyncResult:
     """Sync the selected sources, each recorded on its own; then read what changed.
 
     Every source shares one patience for the network (`patience_seconds`, default
     [http] patience_seconds): an interactive command on a dead network gives up in time.
+    `fetch_elsewhere` fetches live pages on another worker (fetching.py); loading stays here.
     """
     selected = sources_for(source)
     if from_file and len(selected) > 1:
@@ -97,7 +98,8 @@ def sync(settings: Settings, *, source: Source | str | None = None, quarter: Qua
         job = sync_agency_map if name is Source.AGENCY_MAP else sync_transparency
         try:
             results.append(job(settings, quarter=quarter, force=force, from_file=from_file, observed_at=observed_at,
-                               scheduled_at=scheduled_at, flow_run_id=flow_run_id, client=client, step=step))
+                               scheduled_at=scheduled_at, flow_run_id=flow_run_id, client=client, step=step,
+                               fetch_elsewhere=fetch_elsewhere))
         except RingwatchError as exc:
             results.append(SourceResult(name, SyncStatus.FAILED, str(exc),
                                         unreachable=exc.what if isinstance(exc, NetworkUnreachable) else None))
@@ -117,7 +119,8 @@ def sync(settings: Settings, *, source: Source | str | None = None, quarter: Qua
 def sync_agency_map(settings: Settings, *, quarter: Quarter | None = None, force: bool = False,
                     from_file: str | None = None, observed_at: datetime | None = None,
                     scheduled_at: datetime | None = None, flow_run_id: str | None = None,
-                    client: Callable[[], PoliteClient] | None = None, step: StepRunner = inline) -> SourceResult:
+                    client: Callable[[], PoliteClient] | None = None, step: StepRunner = inline,
+                    fetch_elsewhere: RemoteFetch | None = None) -> SourceResult:
     """This quarter's snapshot of Ring's Active Agency Map (or of a saved KML/KMZ)."""
     source = Source.AGENCY_MAP
     attempt: Attempt | None = None  # a file load starts it when the write begins: no network comes first
@@ -130,8 +133,11 @@ def sync_agency_map(settings: Settings, *, quarter: Quarter | None = None, force
                                                flow_run_id=flow_run_id),
             read=lambda wh: previous_responses(wh.con, wh.captures, source))
         try:
-            http = client() if client else PoliteClient(settings.http)
-            captures = step("fetch-agency-map", fetch_agency_map, http, url, previous=previous)
+            if fetch_elsewhere is not None:
+                captures = list(fetch_elsewhere(source, previous).captures)
+            else:
+                http = client() if client else PoliteClient(settings.http)
+                captures = list(fetch_here(settings, source, previous, http, step=step).captures)
         except BaseException as exc:
             fail_keeping(settings, attempt, exc)
             raise
@@ -156,7 +162,8 @@ def sync_agency_map(settings: Settings, *, quarter: Quarter | None = None, force
 def sync_transparency(settings: Settings, *, quarter: Quarter | None = None, force: bool = False,
                       from_file: str | None = None, observed_at: datetime | None = None,
                       scheduled_at: datetime | None = None, flow_run_id: str | None = None,
-                      client: Callable[[], PoliteClient] | None = None, step: StepRunner = inline) -> SourceResult:
+                      client: Callable[[], PoliteClient] | None = None, step: StepRunner = inline,
+                      fetch_elsewhere: RemoteFetch | None = None) -> SourceResult:
     """Ring's law-enforcement transparency reports (or one saved page)."""
     source = Source.TRANSPARENCY
     attempt: Attempt | None = None
@@ -172,10 +179,12 @@ def sync_transparency(settings: Settings, *, quarter: Quarter | None = None, for
                            read=lambda wh: None)
         captures = []
         try:
-            http = client() if client else PoliteClient(settings.http)
-            fetched = step("fetch-transparency", fetch_reports, http,
-                           report_urls=list(sources.report_urls), index_urls=list(sources.index_urls),
-                           on_capture=captures.append)
+            if fetch_elsewhere is not None:
+                fetched = fetch_elsewhere(source, {})
+                captures = list(fetched.captures)
+            else:
+                http = client() if client else PoliteClient(settings.http)
+                fetched = fetch_here(settings, source, {}, http, step=step, on_capture=captures.append)
         except BaseException as exc:
             fail_keeping(settings, attempt, exc, kept=captures)
             raise

@@ -1,8 +1,10 @@
 """The `sync` flow: the quarterly sync of every selected source, through Prefect.
 
-Thin wiring over flows.jobs.sync: each step of the job becomes a task (fetches retried by
+Thin wiring over flows.core.sync: each step of the job becomes a task (fetches retried by
 Prefect for transient failures), progress goes to the run log, and what changed becomes the
-`quarterly-changes` artifacts. Scheduled runs wait [flow] patience_seconds on the network.
+`quarterly-changes` artifacts. Scheduled runs wait [flow] patience_seconds on the network. With
+[flow] fetch_deployment set, live pages are fetched by a `fetch` run on another worker (fetch.py)
+and loaded here.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from prefect import flow, get_run_logger
 
 from ringwatch.flows.core import sync as jobs
 from ringwatch.flows.core.settings import load_settings
+from ringwatch.flows.orchestration.fetch import FetchOn
 from ringwatch.flows.orchestration.params import as_quarter
 from ringwatch.flows.orchestration.tasks import (
     in_flow_run,
@@ -23,6 +26,7 @@ from ringwatch.flows.orchestration.tasks import (
     scheduled_start,
 )
 from ringwatch.scrapers.errors import RingwatchError
+from ringwatch.scrapers.sources import sources_for
 from ringwatch.warehouse.staleness import StalenessPolicy
 
 
@@ -49,10 +53,13 @@ def sync(
 
     with in_flow_run():
         settings = load_settings(config_path, db_path=db_path)
+        deployment = settings.flow.fetch_deployment
+        elsewhere = FetchOn(settings, deployment, list(sources_for(source))) if deployment else None
         result = jobs.sync(settings, source=source, quarter=as_quarter(quarter), force=force, from_file=from_file,
                            observed_at=observed_at, scheduled_at=scheduled_start(), flow_run_id=flow_run.id,
                            progress=log_event, step=prefect_steps(settings),
-                           patience_seconds=settings.flow.patience_seconds)
+                           patience_seconds=settings.flow.patience_seconds,
+                           fetch_elsewhere=elsewhere)
         logger = get_run_logger()
         for outcome in result.results:
             (logger.error if outcome.failed else logger.info)(outcome.line())

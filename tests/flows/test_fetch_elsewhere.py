@@ -1,0 +1,218 @@
+"""Fetch on one worker, load on the writer (flows/core/fetching.py), in-process: the fetching side
+has only the network and the capture store (its database path does not even exist), and the
+writer loads what its fetch list names. The same sync through Prefect and real workers is in
+tests/integration."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+
+from bench.synthetic_map import synthetic_map_kml
+from ringwatch.flows.core.fetching import (
+    FetchedPages,
+    fetch_list,
+    fetch_to_store,
+    read_fetch_list,
+    take_fetch_list,
+    validators_of,
+)
+from ringwatch.flows.core.settings import Settings, load_settings
+from ringwatch.flows.core.sync import sync
+from ringwatch.scrapers.errors import FetchError, SettingsError, WarehouseError
+from ringwatch.scrapers.http import PoliteClient
+from ringwatch.scrapers.records import Capture
+from ringwatch.scrapers.sources import Source
+from ringwatch.warehouse.captures import open_capture_store
+from tests.conftest import FAST_CONFIG, MAP_URL, read_fixture
+from tests.fake_site import FakeSite, Request, running
+
+MAP_PATH = "/maps/d/kml?mid=1eYVDPh5itXq5acDT9b0BVeQwmESBa4cB&forcekml=1"
+REPORT_PATH = "/law-enforcement-information-requests"
+REPORT = "transparency/layouts/list_items_h2_2021.html"
+ETAG = '"map-v1"'
+
+
+def site_with_etag(report_status: int = 200) -> FakeSite:
+    """The map answers with an ETag and honours If-None-Match, as Google's export does."""
+    site = FakeSite()
+    body = synthetic_map_kml(25, seed=5)
+
+    def the_map(r: Request) -> None:
+        if r.handler.headers.get("If-None-Match") == ETAG:
+            r.send(304, b"", headers={"ETag": ETAG})
+        else:
+            r.send(200, body, content_type="application/vnd.google-earth.kml+xml", headers={"ETag": ETAG})
+
+    site.routes[MAP_PATH] = the_map
+    site.serve(REPORT_PATH, read_fixture(REPORT) if report_status == 200 else b"gone", status=report_status,
+               content_type="text/html")
+    return site
+
+
+def config(tmp_path: Path, site: FakeSite) -> Path:
+    path = tmp_path / "settings.toml"
+    path.write_text(FAST_CONFIG.replace(MAP_URL, site.url(MAP_PATH))
+                    + f'\n[sources.transparency]\nreport_urls = ["{site.url(REPORT_PATH)}"]\nindex_urls = []\n',
+                    encoding="utf-8")
+    return path
+
+
+class Elsewhere:
+    """What a fetch worker and the writer do between them, minus Prefect: the worker fetches
+    into the shared store, the writer reads the list back."""
+
+    def __init__(self, worker: Settings, writer: Settings) -> None:
+        self.worker, self.writer, self.lists = worker, writer, 0
+
+    def __call__(self, source: Source, previous: dict[str, Capture]) -> FetchedPages:
+        name = uuid.uuid4().hex
+        fetch_to_store(self.worker, [source], {source.value: validators_of(previous)}, name,
+                       PoliteClient(self.worker.http))
+        self.lists += 1
+        pages = take_fetch_list(self.writer, name)[source]
+        if isinstance(pages, str):
+            raise FetchError(pages, url=source.value)
+        return pages
+
+
+def content(db: Path) -> dict[str, list[tuple[Any, ...]]]:
+    con = duckdb.connect(str(db), read_only=True)
+    try:
+        return {
+            "snapshots": con.execute("SELECT source, quarter, rows_loaded FROM snapshots ORDER BY ALL").fetchall(),
+            "agency_snapshots": con.execute(
+                "SELECT * EXCLUDE (capture_id, observed_at) FROM agency_snapshots ORDER BY ALL").fetchall(),
+            "figures": con.execute("SELECT * EXCLUDE (report_id, capture_id, observed_at) FROM le_request_counts "
+                                   "ORDER BY ALL").fetchall(),
+            "captures": con.execute("SELECT source, url, http_status, sha256, etag, complete FROM captures "
+                                    "ORDER BY ALL").fetchall(),
+            "runs": con.execute("SELECT source, status FROM sync_runs ORDER BY ALL").fetchall(),
+        }
+    finally:
+        con.close()
+
+
+def settings_pair(tmp_path: Path, site: FakeSite) -> tuple[Settings, Settings, Settings]:
+    """Writer (shared store), fetch worker (same store, a database path that does not exist),
+    and a plain writer that fetches itself (its own store), for comparison."""
+    store = str(tmp_path / "shared-store")
+    writer = replace(load_settings(config(tmp_path, site), db_path=tmp_path / "writer" / "rw.duckdb"), captures=store)
+    worker = replace(writer, db_path=tmp_path / "no-such-folder" / "rw.duckdb")
+    alone = load_settings(config(tmp_path, site), db_path=tmp_path / "alone" / "rw.duckdb")
+    for s in (writer, alone):
+        s.db_path.parent.mkdir()
+    return writer, worker, alone
+
+
+def test_a_sync_fetched_elsewhere_loads_what_one_fetching_itself_loads(tmp_path: Path) -> None:
+    with running(site_with_etag()) as site:
+        writer, worker, alone = settings_pair(tmp_path, site)
+        elsewhere = Elsewhere(worker, writer)
+        for _ in range(2):  # the second map fetch is conditional: a 304 whose body the worker reads back
+            assert not sync(writer, fetch_elsewhere=elsewhere).failed
+            assert not sync(alone).failed
+    assert elsewhere.lists == 4
+    assert content(writer.db_path) == content(alone.db_path)
+    statuses = [row[2] for row in content(writer.db_path)["captures"] if row[0] == "agency_map"]
+    assert sorted(statuses) == [200, 304]
+    assert not worker.db_path.parent.exists()  # the fetching side never touched a warehouse
+    lists = list((tmp_path / "shared-store" / "fetches").glob("*.json"))
+    assert len(lists) == 4
+
+
+def test_a_source_that_failed_elsewhere_fails_alone_with_the_workers_reason(tmp_path: Path) -> None:
+    with running(site_with_etag(report_status=404)) as site:
+        writer, worker, _ = settings_pair(tmp_path, site)
+        result = sync(writer, fetch_elsewhere=Elsewhere(worker, writer))
+    by_source = {r.source: r for r in result.results}
+    assert not by_source[Source.AGENCY_MAP].failed
+    failed = by_source[Source.TRANSPARENCY]
+    assert failed.failed and "404" in failed.detail and REPORT_PATH in failed.detail
+    assert ("transparency", "failed") in content(writer.db_path)["runs"]
+
+
+def test_the_worker_writes_each_sources_error_and_goes_on(tmp_path: Path) -> None:
+    with running(site_with_etag(report_status=404)) as site:
+        _, worker, _ = settings_pair(tmp_path, site)
+        name = uuid.uuid4().hex
+        fetch_to_store(worker, [Source.TRANSPARENCY, Source.AGENCY_MAP], {}, name, PoliteClient(worker.http))
+    listed = json.loads((tmp_path / "shared-store" / "fetches" / f"{name}.json").read_bytes())
+    assert "404" in listed["sources"]["transparency"]["error"]
+    assert [c["http_status"] for c in listed["sources"]["agency_map"]["captures"]] == [200]
+
+
+def a_list(tmp_path: Path) -> tuple[Any, bytes]:
+    store = open_capture_store(str(tmp_path / "store"), tmp_path / "rw.duckdb")
+    capture = Capture(source="agency_map", url="https://example.org/map.kml", fetched_at=datetime(2024, 5, 1),
+                      http_status=200, content_type="text/xml", body=b"<kml/>")
+    store.put(capture)
+    return store, fetch_list({Source.AGENCY_MAP: FetchedPages(Source.AGENCY_MAP, (capture,))})
+
+
+def test_a_fetch_list_round_trips_every_field(tmp_path: Path) -> None:
+    store, data = a_list(tmp_path)
+    pages = read_fetch_list(data, store, where="here")[Source.AGENCY_MAP]
+    assert not isinstance(pages, str)
+    assert [(c.url, c.body, c.sha256, c.http_status, c.content_type) for c in pages.captures] == [
+        ("https://example.org/map.kml", b"<kml/>", hashlib.sha256(b"<kml/>").hexdigest(), 200,
+         "text/xml")]
+
+
+@pytest.mark.parametrize(("change", "says"), [
+    (lambda d: {**d, "format": "something-else/9"}, "cannot be read: format 'something-else/9'"),
+    (lambda d: {**d, "sources": {"agency_map": {"captures": [{"url": "x"}]}}}, "cannot be read"),
+    (lambda d: {**d, "sources": {"mystery": {"captures": []}}}, "cannot be read"),
+    (lambda d: {**d, "sources": {"transparency": {"captures": [], "report_urls": ["https://r/1"],
+                                                  "discovered": []}}}, "report pages it did not fetch"),
+])
+def test_a_fetch_list_that_is_not_what_was_written_is_refused(tmp_path: Path, change: Any, says: str) -> None:
+    store, data = a_list(tmp_path)
+    with pytest.raises(WarehouseError, match="the fetch list here") as caught:
+        read_fetch_list(json.dumps(change(json.loads(data))).encode(), store, where="here")
+    assert says in str(caught.value)
+
+
+def test_a_fetch_list_whose_bytes_are_gone_is_refused(tmp_path: Path) -> None:
+    store, data = a_list(tmp_path)
+    for blob in (tmp_path / "store").rglob("*"):
+        if blob.is_file():
+            blob.unlink()
+    with pytest.raises(WarehouseError, match="missing"):
+        read_fetch_list(data, store, where="here")
+
+
+def test_a_missing_fetch_list_says_the_stores_must_be_shared(tmp_path: Path) -> None:
+    store = open_capture_store(str(tmp_path / "store"), tmp_path / "rw.duckdb")
+    with pytest.raises(WarehouseError, match="must share"):
+        store.get_fetch_list(uuid.uuid4().hex)
+    with pytest.raises(WarehouseError, match="not the name of a fetch list"):
+        store.get_fetch_list("../../etc/passwd")
+
+
+def test_fetch_lists_on_s3(s3: tuple[Any, str]) -> None:
+    _, bucket = s3
+    store = open_capture_store(f"s3://{bucket}/captures", "rw.duckdb")
+    name = uuid.uuid4().hex
+    assert store.put_fetch_list(name, b'{"format": 1}') == f"s3://{bucket}/captures/fetches/{name}.json"
+    assert store.get_fetch_list(name) == b'{"format": 1}'
+    with pytest.raises(WarehouseError, match="must share"):
+        store.get_fetch_list(uuid.uuid4().hex)
+
+
+def test_the_fetch_deployment_setting(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("RINGWATCH_FETCH_DEPLOYMENT", "fetch/fetch-anywhere")
+    assert load_settings().flow.fetch_deployment == "fetch/fetch-anywhere"
+    monkeypatch.setenv("RINGWATCH_FETCH_DEPLOYMENT", "fetch-anywhere")
+    with pytest.raises(SettingsError, match="RINGWATCH_FETCH_DEPLOYMENT = 'fetch-anywhere': name the deployment"):
+        load_settings()
+    monkeypatch.delenv("RINGWATCH_FETCH_DEPLOYMENT")
+    assert load_settings().flow.fetch_deployment == ""
