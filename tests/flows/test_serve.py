@@ -102,7 +102,13 @@ def test_prefect_yaml_matches_serve() -> None:
     root = Path(__file__).resolve().parents[2]
     spec = yaml.safe_load((root / "prefect.yaml").read_text(encoding="utf-8"))
     deployments = {d["name"]: d for d in spec["deployments"]}
-    assert set(deployments) == {"quarterly-sync", "backfill", "quarterly-sync-docker", "backfill-docker"}
+    assert set(deployments) == {"quarterly-sync", "backfill", "quarterly-sync-docker", "backfill-docker",
+                                "fetch-anywhere"}
+    # The fetch flow, on a pool of its own, named as [flow] fetch_deployment expects it.
+    fetcher = deployments["fetch-anywhere"]
+    assert load_flow_from_entrypoint(fetcher["entrypoint"]).name == "fetch"
+    assert fetcher["work_pool"]["name"] == "ringwatch-fetch"
+    assert "fetch/fetch-anywhere" in (root / "config" / "settings.toml").read_text(encoding="utf-8")
     settings = load_settings()
     assert deployments["quarterly-sync"]["schedules"] == [
         {"cron": settings.schedule.cron, "timezone": settings.schedule.timezone, "active": True}]
