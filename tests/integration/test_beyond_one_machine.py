@@ -6,9 +6,10 @@ The scenario, run once for the module and timed part by part:
 2. a sync on worker A pauses inside its load's transaction (a hook this test injects through
    PYTHONPATH for that run alone: production code reads no test switch), and worker A is killed
    with SIGKILL, its flow run with it;
-3. two quarterly syncs and a backfill start at once on two new workers (one in a network
-   namespace of its own where this machine allows it): they fetch meanwhile, and wait for the
-   writer slot until the dead run's lease lapses;
+3. two quarterly syncs and a backfill start at once on two new workers: C writes, and hands the
+   syncs' fetching to B (the fetch pool), which has no warehouse at all and runs in a network
+   namespace of its own where this machine allows it; all of them wait for the writer slot
+   until the dead run's lease lapses;
 4. the same loads run in-process into the reference warehouse, for comparison.
 The tests below read what the scenario recorded. It is left out of the everyday suite by its
 marker; .ci/run runs it after the suite (`pytest -m integration`).
@@ -41,6 +42,8 @@ pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
 POOL = "ringwatch"
+FETCH_POOL = "ringwatch-fetch"
+FETCH_DEPLOYMENT = "fetch/fetch-anywhere"
 BUCKET = "ringwatch-it"
 MID = "1eYVDPh5itXq5acDT9b0BVeQwmESBa4cB"
 SEED_QUARTER = "2024Q1"
@@ -84,7 +87,8 @@ class Scenario:
     reference: Path | None = None
     bucket_keys: set[str] = field(default_factory=set)
     namespace: str = ""  # why there is no namespace part, or ""
-    namespace_runs: list[str] = field(default_factory=list)  # runs the namespaced worker ran
+    fetch_runs: list[tuple[Any, str]] = field(default_factory=list)  # every fetch flow run, its state
+    fetched_on_b: list[Any] = field(default_factory=list)  # those worker B ran
     final_slots: int | None = None
 
 
@@ -145,19 +149,16 @@ def config_text(site: FakeSite) -> str:
 
 
 def rows(db: Path, sql: str) -> list[tuple[Any, ...]]:
-    try:
-        con = duckdb.connect(str(db), read_only=True)
-    except duckdb.IOException as e:
-        found = re.search(r"PID (\d+)", str(e))
-        if found:
-            pid = found[1]
-            try:
-                cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-                status = Path(f"/proc/{pid}/status").read_text()[:400]
-            except OSError as gone_:
-                cmd, status = str(gone_), ""
-            raise AssertionError(f"{e}\nholder {pid}: {cmd}\n{status}") from e
-        raise
+    """Read-only; a lock still held by a process being killed is waited for (up to 15 s)."""
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            con = duckdb.connect(str(db), read_only=True)
+            break
+        except duckdb.IOException as e:
+            if "Conflicting lock" not in str(e) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
     try:
         return con.execute(sql).fetchall()
     finally:
@@ -244,6 +245,7 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
          pg: cluster.Postgres, mp: pytest.MonkeyPatch, s3fs: Any, processes: list[cluster.Process]
          ) -> Iterator[Scenario]:
     from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowFilter, FlowFilterName
     from prefect.deployments import run_deployment
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
@@ -325,9 +327,15 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
         done.after_kill = content(db)
 
         with clock.part("two syncs + backfill, on workers B and C, until all end"):
-            b = cluster.worker("b", pool=POOL, api=api, env=env, home=workers / "b", log=workers / "b.log",
+            # B fetches only: the network and the bucket, a warehouse path that does not exist.
+            b = cluster.worker("b", pool=FETCH_POOL, api=api, env={**env, "RINGWATCH_DB": "/nonexistent/rw.duckdb"},
+                               home=workers / "b", log=workers / "b.log",
                                netns=ns.name if isinstance(ns, cluster.Namespace) else None)
             processes.append(b)
+            # C writes: the syncs it runs have their pages fetched on B's pool.
+            c = cluster.worker("c", pool=POOL, api=api, env={**env, "RINGWATCH_FETCH_DEPLOYMENT": FETCH_DEPLOYMENT},
+                               home=workers / "c", log=workers / "c.log")
+            processes.append(c)
             started_runs = {
                 "sync 1": run_deployment("sync/quarterly-sync", timeout=0),
                 "sync 2": run_deployment("sync/quarterly-sync", timeout=0),
@@ -335,12 +343,10 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
                                            parameters={"since": BACKFILL[0], "until": BACKFILL[1],
                                                        "source": "agency_map"}),
             }
-            # The second worker joins once the first has taken work, so that both do some.
-            wait_for(lambda: any(client.read_flow_run(r.id).state_type.value != "SCHEDULED"
-                                 for r in started_runs.values()), 60, lambda: f"no run was taken:\n{b.output()}")
-            c = cluster.worker("c", pool=POOL, api=api, env=env, home=workers / "c", log=workers / "c.log")
-            processes.append(c)
             final = {name: wait_final(client, run.id, 150) for name, run in started_runs.items()}
+        done.fetch_runs = [(run.id, run.state_type.value) for run in client.read_flow_runs(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=["fetch"])))]
+        done.fetched_on_b = [run_id for run_id, _ in done.fetch_runs if str(run_id) in b.output()]
         done.runs = {**final, "victim": client.read_flow_run(victim.id)}
         for name, run in final.items():
             own = all_logs(client, run.id)
@@ -356,7 +362,6 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
             part = "two syncs + backfill, on workers B and C, until all end"
             done.timings["  of which: until the dead run's lease lapsed"] = lapse
             done.timings["  of which: the writes after it"] = done.timings[part] - lapse
-        done.namespace_runs = [name for name, run in final.items() if str(run.id) in b.output()]
         done.final_slots = int(client.read_global_concurrency_limit_by_name(WRITER_LIMIT).active_slots)
     done.bucket_keys = {Path(p).name for p in fs.find(f"{BUCKET}/captures")}
     done.timings["scenario, until the tests read it"] = time.monotonic() - clock.started
@@ -364,25 +369,28 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
 
 
 def deploy(client: Any) -> None:
-    """The process pool and its deployments as prefect.yaml declares them (entrypoint, parameters,
-    concurrency), created through the API (the `prefect deploy` command would add seconds of
-    start-up); plus sync-victim, the same flow with no deployment limit, for the killed run."""
+    """The process pools and their deployments as prefect.yaml declares them (entrypoint,
+    parameters, concurrency), created through the API (the `prefect deploy` command would add
+    seconds of start-up); plus sync-victim, the same flow with no deployment limit, for the
+    killed run."""
     import yaml
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.client.schemas.objects import ConcurrencyLimitStrategy, ConcurrencyOptions
 
-    client.create_work_pool(WorkPoolCreate(name=POOL, type="process"), overwrite=True)  # a worker may have made it
     spec = yaml.safe_load((ROOT / "prefect.yaml").read_text(encoding="utf-8"))
     pull = [{"prefect.deployments.steps.set_working_directory": {"directory": str(ROOT)}}]
-    mine = [d for d in spec["deployments"] if d["work_pool"]["name"] == POOL]
-    assert {d["name"] for d in mine} == {"quarterly-sync", "backfill"}
+    mine = [d for d in spec["deployments"] if d["work_pool"]["name"] in (POOL, FETCH_POOL)]
+    assert {d["name"] for d in mine} == {"quarterly-sync", "backfill", "fetch-anywhere"}
+    for pool in (POOL, FETCH_POOL):
+        client.create_work_pool(WorkPoolCreate(name=pool, type="process"), overwrite=True)
     for d in mine:
-        flow_name = "sync" if d["entrypoint"].endswith(":sync") else "backfill"
+        flow_name = d["entrypoint"].rsplit(":", 1)[1]
         flow_id = client.create_flow_from_name(flow_name)
         limit = d.get("concurrency_limit") or {}
         client.create_deployment(
-            flow_id=flow_id, name=d["name"], work_pool_name=POOL, entrypoint=d["entrypoint"], pull_steps=pull,
-            parameters=d.get("parameters") or {}, tags=d.get("tags"), concurrency_limit=limit.get("limit"),
+            flow_id=flow_id, name=d["name"], work_pool_name=d["work_pool"]["name"], entrypoint=d["entrypoint"],
+            pull_steps=pull, parameters=d.get("parameters") or {}, tags=d.get("tags"),
+            concurrency_limit=limit.get("limit"),
             concurrency_options=ConcurrencyOptions(collision_strategy=ConcurrencyLimitStrategy(
                 limit["collision_strategy"])) if limit else None)
         if flow_name == "sync":
@@ -492,9 +500,18 @@ def test_the_warehouse_equals_an_in_process_run(scenario: Scenario) -> None:
     assert sum(kept.values()) == 1
 
 
+def test_the_syncs_fetched_on_the_fetch_worker_and_loaded_on_the_writer(scenario: Scenario) -> None:
+    # One fetch run per sync, both run by B (whose warehouse path does not exist), both complete.
+    assert len(scenario.fetch_runs) == 2, scenario.fetch_runs
+    assert [state for _, state in scenario.fetch_runs] == ["COMPLETED", "COMPLETED"]
+    assert sorted(map(str, scenario.fetched_on_b)) == sorted(str(run_id) for run_id, _ in scenario.fetch_runs)
+    for name in ("sync 1", "sync 2"):
+        assert any(f"on a worker of the deployment {FETCH_DEPLOYMENT}" in line for line in scenario.logs[name])
+    assert len([key for key in scenario.bucket_keys if key.endswith(".json")]) == 2  # the two fetch lists
+
+
 def test_a_worker_in_its_own_network_namespace_did_its_share(scenario: Scenario) -> None:
     if scenario.namespace:
         pytest.skip(scenario.namespace)
-    assert scenario.namespace_runs, "the namespaced worker ran none of the runs"
-    for name in scenario.namespace_runs:
-        assert scenario.runs[name].state.type.value == "COMPLETED"
+    # B ran in the namespace: it reached the server, the bucket and the sites over its own link.
+    assert scenario.fetched_on_b
