@@ -1,4 +1,4 @@
-"""Read-only access for `ringwatch query` and `ringwatch status`."""
+"""Read-only access for `ringwatch query` and `ringwatch status`, and a fetch's stored validators."""
 
 from __future__ import annotations
 
@@ -10,7 +10,9 @@ from typing import Any
 import duckdb
 
 from ringwatch.scrapers.errors import DatabaseBusy, WarehouseError
+from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.sources import SOURCES
+from ringwatch.warehouse.captures import CaptureStore, previous_responses
 from ringwatch.warehouse.changes import ChangeSummary, summarize_changes
 from ringwatch.warehouse.clock import utcnow
 from ringwatch.warehouse.db import connect
@@ -27,6 +29,22 @@ def open_read_only(db_path: Path) -> duckdb.DuckDBPyConnection:
             f"(pid {holder_of(db_path)}); DuckDB lets no one read while a sync writes. "
             "Try again when it finishes."
         ) from exc
+
+
+def previous_responses_if_free(db_path: str | Path, store: CaptureStore, source: str) -> dict[str, Capture]:
+    """previous_responses from a read-only opening, taking no writer lock: {} when there is no
+    warehouse yet, or another process has it open (a writer), or it cannot be read. For a fetch
+    that starts before its run gets the writer slot; without validators it is unconditional."""
+    try:
+        con = connect(db_path, read_only=True)
+    except WarehouseError:
+        return {}
+    try:
+        return previous_responses(con, store, source)
+    except (duckdb.Error, WarehouseError):
+        return {}
+    finally:
+        con.close()
 
 
 QUERY_EXAMPLE = 'ringwatch query "SELECT * FROM agency_counts_by_quarter"'

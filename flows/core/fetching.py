@@ -26,6 +26,7 @@ from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.sources import Origin, Source
 from ringwatch.scrapers.transparency_fetch import fetch_reports
 from ringwatch.warehouse.captures import CaptureStore, open_capture_store
+from ringwatch.warehouse.read import previous_responses_if_free
 
 FORMAT = "ringwatch-fetch-list/1"
 Validators = dict[str, dict[str, str | None]]  # url -> what a conditional GET needs, JSON-ready
@@ -82,6 +83,15 @@ def previous_from(validators: Validators, store: CaptureStore, source: Source) -
                              http_status=200, content_type=held.get("content_type"), body=store.get(sha256),
                              etag=held.get("etag"), last_modified=held.get("last_modified"))
     return found
+
+
+def stored_validators(settings: Settings) -> dict[str, Validators]:
+    """The map's stored validators, read now without the writer slot, so that a fetch elsewhere
+    can start while this run still waits for the slot; {} when a writer has the warehouse open
+    (or there is none yet): that fetch is then unconditional, one full download."""
+    store = open_capture_store(settings.captures, settings.db_path)
+    previous = previous_responses_if_free(settings.db_path, store, Source.AGENCY_MAP)
+    return {Source.AGENCY_MAP.value: validators_of(previous)} if previous else {}
 
 
 def fetch_list(fetched: dict[Source, FetchedPages | str]) -> bytes:

@@ -46,44 +46,57 @@ def fetch(sources: list[str], fetch_list: str, validators: dict[str, Validators]
 
 class FetchOn:
     """A RemoteFetch that runs the `fetch` flow through `deployment` ("fetch/fetch-anywhere"): one
-    run fetches every source of the sync at its first call (the map's stored validators go with
-    it), and later calls take their source's pages from that run's list. A failed fetch run, or a
-    source that failed in it, is a FetchError naming the run."""
+    run fetches every source of the sync. The sync flow starts it at once (`start`), with the
+    validators it can read without the writer slot, so the fetching overlaps any wait for the
+    slot; otherwise the first call starts it. A failed fetch run, or a source that failed in
+    it, is a FetchError naming the run."""
 
     def __init__(self, settings: Settings, deployment: str, sources: list[Source]) -> None:
         self.settings, self.deployment, self.sources = settings, deployment, sources
+        self.run: FlowRun | None = None
+        self.list_name = ""
         self.fetched: dict[Source, FetchedPages | str] | None = None
-        self.run_name = ""
+
+    def start(self, validators: dict[str, Validators]) -> None:
+        """Start the fetch run and return at once."""
+        from prefect.deployments import run_deployment
+
+        self.list_name = uuid.uuid4().hex
+        run = run_deployment(self.deployment, timeout=0, parameters={
+            "sources": [s.value for s in self.sources], "fetch_list": self.list_name, "validators": validators})
+        assert isinstance(run, FlowRun)  # called from a synchronous flow: never the coroutine
+        self.run = run
+        get_run_logger().info(f"fetching {', '.join(self.sources)} on a worker of the deployment {self.deployment} "
+                              f"(run {run.name})")
 
     def __call__(self, source: Source, previous: dict[str, Capture]) -> FetchedPages:
-        if self.fetched is None or source not in self.fetched:
-            self.fetched = self._run(source, previous)
+        if self.fetched is None:
+            if self.run is None:
+                self.start({source.value: validators_of(previous)})
+            self.fetched = self._wait()
         pages = self.fetched.get(source)
         if pages is None or isinstance(pages, str):
-            raise FetchError(f"{source}: fetched on a worker of {self.deployment} (run {self.run_name}): "
+            name = self.run.name if self.run is not None else "?"
+            raise FetchError(f"{source}: fetched on a worker of {self.deployment} (run {name}): "
                              f"{pages or 'the fetch list has nothing for it'}", url=self.deployment)
         return pages
 
-    def _run(self, first: Source, previous: dict[str, Capture]) -> dict[Source, FetchedPages | str]:
-        from prefect.deployments import run_deployment
+    def _wait(self) -> dict[Source, FetchedPages | str]:
+        from prefect.client.orchestration import get_client
 
-        logger = get_run_logger()
-        sources = [first, *(s for s in self.sources if s is not first)]
-        name = uuid.uuid4().hex
-        logger.info(f"fetching {', '.join(sources)} on a worker of the deployment {self.deployment}")
-        # The sync waits on it: ask every second rather than every five (Prefect's default).
-        run = run_deployment(self.deployment, timeout=None, poll_interval=1, parameters={
-            "sources": [s.value for s in sources], "fetch_list": name,
-            "validators": {first.value: validators_of(previous)}})
-        assert isinstance(run, FlowRun)  # called from a synchronous flow: never the coroutine
-        self.run_name = run.name
+        assert self.run is not None
+        with get_client(sync_client=True) as client:
+            run = client.read_flow_run(self.run.id)
+            while run.state is None or not run.state.is_final():
+                time.sleep(1)  # the sync waits on it: ask every second
+                run = client.read_flow_run(self.run.id)
         state = run.state
-        if state is None or not state.is_completed():
-            what = f"{state.type.value.lower()}: {state.message}" if state is not None else "with no state"
-            raise FetchError(f"{first}: the fetch run {run.name} ({run.id}) of {self.deployment} ended {what}. "
-                             "Its log in the Prefect UI says why; nothing was loaded.", url=self.deployment)
-        fetched = take_fetch_list(self.settings, name)
-        logger.info(f"read what {run.name} fetched from the capture store: "
-                    + ", ".join(f"{s}: {len(p.captures) if not isinstance(p, str) else 'failed'}"
-                                for s, p in fetched.items()))
+        if not state.is_completed():
+            raise FetchError(f"the fetch run {run.name} ({run.id}) of {self.deployment} ended "
+                             f"{state.type.value.lower()}: {state.message}. Its log in the Prefect UI says why; "
+                             "nothing was loaded.", url=self.deployment)
+        fetched = take_fetch_list(self.settings, self.list_name)
+        get_run_logger().info(f"read what {run.name} fetched from the capture store: "
+                              + ", ".join(f"{s}: {len(p.captures) if not isinstance(p, str) else 'failed'}"
+                                          for s, p in fetched.items()))
         return fetched

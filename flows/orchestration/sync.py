@@ -15,6 +15,7 @@ from pathlib import Path
 from prefect import flow, get_run_logger
 
 from ringwatch.flows.core import sync as jobs
+from ringwatch.flows.core.fetching import stored_validators
 from ringwatch.flows.core.settings import load_settings
 from ringwatch.flows.orchestration.fetch import FetchOn
 from ringwatch.flows.orchestration.params import as_quarter
@@ -55,6 +56,8 @@ def sync(
         settings = load_settings(config_path, db_path=db_path)
         deployment = settings.flow.fetch_deployment
         elsewhere = FetchOn(settings, deployment, list(sources_for(source))) if deployment else None
+        if elsewhere is not None and not from_file:
+            elsewhere.start(stored_validators(settings))  # fetching begins before the writer slot is ours
         result = jobs.sync(settings, source=source, quarter=as_quarter(quarter), force=force, from_file=from_file,
                            observed_at=observed_at, scheduled_at=scheduled_start(), flow_run_id=flow_run.id,
                            progress=log_event, step=prefect_steps(settings),

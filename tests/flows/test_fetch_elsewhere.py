@@ -216,3 +216,17 @@ def test_the_fetch_deployment_setting(monkeypatch: pytest.MonkeyPatch, tmp_path:
         load_settings()
     monkeypatch.delenv("RINGWATCH_FETCH_DEPLOYMENT")
     assert load_settings().flow.fetch_deployment == ""
+
+
+def test_stored_validators_are_read_without_the_writer_lock_or_left_out(tmp_path: Path) -> None:
+    from ringwatch.flows.core.fetching import stored_validators
+    from ringwatch.warehouse.db import Warehouse
+
+    with running(site_with_etag()) as site:
+        writer, _, _ = settings_pair(tmp_path, site)
+        assert stored_validators(writer) == {}  # no warehouse yet: the fetch is unconditional
+        assert not sync(writer, source="agency_map").failed
+        held = stored_validators(writer)
+        assert held["agency_map"][site.url(MAP_PATH)]["etag"] == ETAG
+        with Warehouse.open(writer.db_path, captures=writer.captures):
+            assert stored_validators(writer) == {}  # a writer has it open: no waiting, no validators

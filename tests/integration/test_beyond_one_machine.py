@@ -286,7 +286,7 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
         workers.mkdir()
         a = cluster.worker("a", pool=POOL, api=api, env=env, home=workers / "a", log=workers / "a.log")
         processes.append(a)
-        with clock.part("meanwhile: bucket, seed, in-process reference run; worker A imports"):
+        with clock.part("meanwhile: bucket, seeds; worker A imports"):
             fs = s3fs.S3FileSystem(skip_instance_cache=True, client_kwargs={"endpoint_url": endpoint})
             fs.mkdir(BUCKET)
             seed = base / "seed.kml"
@@ -297,11 +297,6 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
                 sync_agency_map(settings, from_file=str(seed), observed_at=observed,
                                 quarter=Quarter.parse(SEED_QUARTER))
             done.before_victim = content(db)
-            reference = replace(load_settings(config, db_path=ref), captures="")
-            assert not sync(reference).failed
-            assert not sync(reference).failed
-            assert not any(o.failed for o in backfill(reference, since=Quarter.parse(BACKFILL[0]),
-                                                      until=Quarter.parse(BACKFILL[1]), source="agency_map"))
         cluster.wait_healthy(api, server)
 
     with temporary_settings(updates={PREFECT_API_URL: api}), get_client(sync_client=True) as client:
@@ -312,7 +307,7 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
             (hook / "sitecustomize.py").write_text(PAUSING_HOOK, encoding="utf-8")
             marker = base / "victim-in-transaction"
         with clock.part("victim sync on worker A reaches its load's transaction"):
-            victim = run_deployment("sync/sync-victim", parameters={"source": "agency_map"}, timeout=0,
+            victim = run_deployment("sync/sync-now", parameters={"source": "agency_map"}, timeout=0,
                                     job_variables={"env": {"PYTHONPATH": str(hook),
                                                            "RINGWATCH_IT_MARKER": str(marker)}})
             wait_for(lambda: marker.exists(), 60, lambda: f"the victim never reached its load:\n{a.output()[-3000:]}")
@@ -337,12 +332,21 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
                                home=workers / "c", log=workers / "c.log")
             processes.append(c)
             started_runs = {
+                # The quarterly run, and one started by hand meanwhile: the quarterly deployment
+                # runs one at a time, so only the writer slot keeps these two apart.
                 "sync 1": run_deployment("sync/quarterly-sync", timeout=0),
-                "sync 2": run_deployment("sync/quarterly-sync", timeout=0),
+                "sync 2": run_deployment("sync/sync-now", timeout=0),
                 "backfill": run_deployment("backfill/backfill", timeout=0,
                                            parameters={"since": BACKFILL[0], "until": BACKFILL[1],
                                                        "source": "agency_map"}),
             }
+            # The same loads in-process, for comparison, while the runs wait out the dead run's lease.
+            with clock.part("  meanwhile: the in-process reference run"):
+                reference = replace(load_settings(config, db_path=ref), captures="")
+                assert not sync(reference).failed
+                assert not sync(reference).failed
+                assert not any(o.failed for o in backfill(reference, since=Quarter.parse(BACKFILL[0]),
+                                                          until=Quarter.parse(BACKFILL[1]), source="agency_map"))
             final = {name: wait_final(client, run.id, 150) for name, run in started_runs.items()}
         done.fetch_runs = [(run.id, run.state_type.value) for run in client.read_flow_runs(
             flow_filter=FlowFilter(name=FlowFilterName(any_=["fetch"])))]
@@ -371,8 +375,9 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
 def deploy(client: Any) -> None:
     """The process pools and their deployments as prefect.yaml declares them (entrypoint,
     parameters, concurrency), created through the API (the `prefect deploy` command would add
-    seconds of start-up); plus sync-victim, the same flow with no deployment limit, for the
-    killed run."""
+    seconds of start-up); plus sync-now, the same flow with no deployment limit, as a sync
+    started by hand is (`ringwatch sync` with a Prefect API runs the flow with no deployment):
+    the killed run, and the second sync."""
     import yaml
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.client.schemas.objects import ConcurrencyLimitStrategy, ConcurrencyOptions
@@ -394,7 +399,7 @@ def deploy(client: Any) -> None:
             concurrency_options=ConcurrencyOptions(collision_strategy=ConcurrencyLimitStrategy(
                 limit["collision_strategy"])) if limit else None)
         if flow_name == "sync":
-            client.create_deployment(flow_id=flow_id, name="sync-victim", work_pool_name=POOL,
+            client.create_deployment(flow_id=flow_id, name="sync-now", work_pool_name=POOL,
                                      entrypoint=d["entrypoint"], pull_steps=pull, parameters={})
 
 
