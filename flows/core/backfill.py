@@ -12,7 +12,8 @@ exist but none could be fetched or read: an error, and the command exits 1).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import contextlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -63,20 +64,27 @@ class QuarterOutcome:
 
 
 class Archive:
-    """Archive reads through the warehouse: a stored answer is reused, a new one is kept."""
+    """Archive reads through the warehouse: a stored answer is reused, a new one is kept.
+
+    `prefetched` (URL -> capture) holds what a fetch worker already fetched for this backfill
+    (flows/core/fetching.py): it is used before the network. `fetched` records every answer
+    taken from the network, for a fetch worker to hand on."""
 
     def __init__(self, settings: Settings, warehouse: Warehouse | None, run: Attempt | None,
-                 client: PoliteClient, step: StepRunner = inline) -> None:
+                 client: PoliteClient, step: StepRunner = inline,
+                 prefetched: Mapping[str, Capture] | None = None, fetched: list[Capture] | None = None) -> None:
         self.settings = settings
         self.client = client  # one per backfill: robots.txt read once, one request at a time
         self.base = settings.wayback.base_url
         self.warehouse = warehouse
         self.run = run
         self.step = step  # under Prefect each fetch is a task, retried when transient
+        self.prefetched: Mapping[str, Capture] = prefetched or {}
+        self.fetched: list[Capture] = fetched if fetched is not None else []
 
     def for_run(self, run: Attempt) -> Archive:
         """The same archive and client, keeping what it fetches under `run`."""
-        return Archive(self.settings, self.warehouse, run, self.client, self.step)
+        return Archive(self.settings, self.warehouse, run, self.client, self.step, self.prefetched, self.fetched)
 
     def cdx(self, query_url: str, *, source: Source) -> list[ArchivedCapture]:
         if self.warehouse is not None:
@@ -85,8 +93,13 @@ class Archive:
             stored = stored_capture(self.warehouse.con, query_url, fetched_after=fresh_after)
             if stored is not None:
                 return parse_cdx(self.warehouse.captures.get(stored[1]), url=query_url)
-        self.client.reset_patience()
-        capture, rows = self.step("fetch-wayback-index", fetch_cdx, self.client, query_url, source=source)
+        if query_url in self.prefetched:
+            capture = self.prefetched[query_url]
+            rows = parse_cdx(capture.body, url=query_url)
+        else:
+            self.client.reset_patience()
+            capture, rows = self.step("fetch-wayback-index", fetch_cdx, self.client, query_url, source=source)
+            self.fetched.append(capture)
         self._keep(capture)
         return rows
 
@@ -99,8 +112,13 @@ class Archive:
                 body = self.warehouse.captures.get(stored[1])
                 return Capture(source=source, url=url, fetched_at=snapshot.moment, http_status=200,
                                content_type=stored[2], body=body, origin=Origin.WAYBACK), stored[0]
-        self.client.reset_patience()
-        capture = self.step("fetch-wayback", fetch_archived, self.client, snapshot, base=self.base, source=source)
+        if url in self.prefetched:
+            capture = self.prefetched[url]
+        else:
+            self.client.reset_patience()
+            capture = self.step("fetch-wayback", fetch_archived, self.client, snapshot, base=self.base,
+                                source=source)
+            self.fetched.append(capture)
         return capture, self._keep(capture, parent=parent)
 
     def _keep(self, capture: Capture, parent: int | None = None) -> int | None:
@@ -269,10 +287,49 @@ def _backfill_transparency(settings: Settings, wh: Warehouse | None, quarters: l
     return outcomes
 
 
+def prefetch_archive(settings: Settings, *, since: Quarter, until: Quarter, source: Source,
+                     client: PoliteClient, step: StepRunner = inline) -> list[Capture]:
+    """What a backfill of `source` would fetch, fetched with no warehouse: the CDX answers, and
+    each quarter's nearest capture (with its NetworkLink target). A fetch worker hands these to
+    the writer's backfill (Archive.prefetched); a capture that cannot be fetched or read here is
+    left to the writer, which then tries the next-nearest itself, as it always does."""
+    try:
+        quarters = quarters_between(since, until)
+    except ValueError as exc:
+        raise ConfigError(f"backfill: {exc}") from None
+    archive = Archive(settings, None, None, client, step)
+    start, end = _window(settings, quarters)
+    window = settings.wayback.window_days
+    if source is Source.AGENCY_MAP:
+        rows = archive.cdx(map_query(settings, start, end), source=source)
+        targets = LinkTargets(start, end)
+        for quarter in quarters:
+            snapshot = pick(rows, quarter, window_days=window)
+            if snapshot is None:
+                continue
+            try:
+                capture, _ = archive.raw(snapshot, source=source)
+                targets.resolve(archive, capture, snapshot, None)
+            except RingwatchError:
+                continue
+        return archive.fetched
+    sources = settings.transparency_sources()
+    for url in dict.fromkeys((*sources.report_urls, *sources.index_urls)):
+        rows = archive.cdx(cdx_query_url(settings.wayback.base_url, url, since=start, until=end), source=source)
+        for quarter in quarters:
+            snapshot = pick(rows, quarter, window_days=window)
+            if snapshot is not None:
+                with contextlib.suppress(RingwatchError):
+                    archive.raw(snapshot, source=source)
+    return archive.fetched
+
+
 def backfill(settings: Settings, *, since: Quarter, until: Quarter, source: Source | str | None = None,
              dry_run: bool = False, force: bool = False, flow_run_id: str | None = None,
-             progress: Progress = ignore, step: StepRunner = inline) -> list[QuarterOutcome]:
-    """Fill past quarters (both ends inclusive) from the Internet Archive."""
+             progress: Progress = ignore, step: StepRunner = inline,
+             prefetched: Mapping[str, Capture] | None = None) -> list[QuarterOutcome]:
+    """Fill past quarters (both ends inclusive) from the Internet Archive; what a fetch worker
+    already fetched (`prefetched`, URL -> capture) is used before the network."""
     try:
         quarters = quarters_between(since, until)
     except ValueError as exc:
@@ -297,6 +354,7 @@ def backfill(settings: Settings, *, since: Quarter, until: Quarter, source: Sour
     else:
         with open_warehouse(settings) as wh:
             for name in selected:
-                outcomes += steps[name](settings, wh, quarters, archive=Archive(settings, wh, None, client, step),
+                archive = Archive(settings, wh, None, client, step, prefetched)
+                outcomes += steps[name](settings, wh, quarters, archive=archive,
                                         force=force, dry_run=False, flow_run_id=flow_run_id, tick=tick)
     return outcomes

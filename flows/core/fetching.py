@@ -17,11 +17,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from ringwatch.flows.core.backfill import prefetch_archive
 from ringwatch.flows.core.settings import Settings
 from ringwatch.flows.core.steps import StepRunner, inline
 from ringwatch.scrapers.agency_map_fetch import fetch_agency_map
 from ringwatch.scrapers.errors import RingwatchError, WarehouseError
 from ringwatch.scrapers.http import PoliteClient
+from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.sources import Origin, Source
 from ringwatch.scrapers.transparency_fetch import fetch_reports
@@ -159,6 +161,30 @@ def fetch_to_store(settings: Settings, sources: list[Source], validators: dict[s
             store.put(capture)
         fetched[source] = pages
     return store.put_fetch_list(name, fetch_list(fetched))
+
+
+def fetch_archive_to_store(settings: Settings, sources: list[Source], since: Quarter, until: Quarter, name: str,
+                           client: PoliteClient, *, step: StepRunner = inline) -> str:
+    """A fetch worker's part of a backfill: what each source's backfill would fetch from the
+    Wayback Machine (backfill.prefetch_archive), bodies and then the fetch list put in the
+    capture store; one source failing is written down and the others still fetched."""
+    store = open_capture_store(settings.captures, settings.db_path)
+    fetched: dict[Source, FetchedPages | str] = {}
+    for source in sources:
+        try:
+            captures = prefetch_archive(settings, since=since, until=until, source=source, client=client, step=step)
+        except RingwatchError as exc:
+            fetched[source] = str(exc)
+            continue
+        for capture in captures:
+            store.put(capture)
+        fetched[source] = FetchedPages(source, tuple(captures))
+    return store.put_fetch_list(name, fetch_list(fetched))
+
+
+def by_url(fetched: dict[Source, FetchedPages | str]) -> dict[str, Capture]:
+    """Every capture a fetch list names, by URL: what a backfill takes before the network."""
+    return {c.url: c for pages in fetched.values() if not isinstance(pages, str) for c in pages.captures}
 
 
 def take_fetch_list(settings: Settings, name: str) -> dict[Source, FetchedPages | str]:

@@ -1,5 +1,7 @@
 """The `backfill` flow: fill past quarters from the Wayback Machine, through Prefect
-(flows.jobs.backfill), with a progress artifact. It fails when a quarter failed."""
+(flows.core.backfill), with a progress artifact. It fails when a quarter failed. With [flow]
+fetch_deployment set, a fetch worker fetches from the archive first, and the writer takes what
+it fetched before the network."""
 
 from __future__ import annotations
 
@@ -9,10 +11,14 @@ from prefect import flow, get_run_logger
 
 from ringwatch.flows.core import backfill as jobs
 from ringwatch.flows.core.events import Event
-from ringwatch.flows.core.settings import load_settings
+from ringwatch.flows.core.fetching import by_url
+from ringwatch.flows.core.settings import Settings, load_settings
+from ringwatch.flows.orchestration.fetch import FetchOn
 from ringwatch.flows.orchestration.params import required_quarter
 from ringwatch.flows.orchestration.tasks import in_flow_run, prefect_steps
 from ringwatch.scrapers.errors import RingwatchError
+from ringwatch.scrapers.records import Capture
+from ringwatch.scrapers.sources import Source, sources_for
 
 
 class BackfillFailed(RingwatchError):
@@ -42,12 +48,27 @@ def backfill(since: str, until: str, source: str = "all", dry_run: bool = False,
             else:
                 update_progress_artifact(artifact[0], share, description=event.message)
 
-        outcomes = jobs.backfill(settings, since=required_quarter(since), until=required_quarter(until), source=source,
-                                 dry_run=dry_run, force=force, flow_run_id=flow_run.id, progress=progress,
-                                 step=prefect_steps(settings))
         logger = get_run_logger()
+        first, last = required_quarter(since), required_quarter(until)  # a bad quarter is said before any run
+        prefetched = None
+        if settings.flow.fetch_deployment and not dry_run:
+            prefetched = fetched_elsewhere(settings, since, until, list(sources_for(source)))
+        outcomes = jobs.backfill(settings, since=first, until=last, source=source,
+                                 dry_run=dry_run, force=force, flow_run_id=flow_run.id, progress=progress,
+                                 step=prefect_steps(settings), prefetched=prefetched)
         for outcome in outcomes:
             logger.info("%s %s: %s %s", outcome.source, outcome.quarter, outcome.status, outcome.reason or "")
         if any(o.failed for o in outcomes):
             raise BackfillFailed(outcomes)
         return outcomes
+
+
+def fetched_elsewhere(settings: Settings, since: str, until: str, sources: list[Source]) -> dict[str, Capture]:
+    """The Wayback fetches of this backfill, made on a worker of [flow] fetch_deployment before
+    the writer slot is taken; a source that failed there is fetched here instead, as it says."""
+    elsewhere = FetchOn(settings, settings.flow.fetch_deployment, sources, archive=(since, until))
+    fetched = elsewhere.everything()
+    for source, pages in fetched.items():
+        if isinstance(pages, str):
+            get_run_logger().warning(f"{source}: the fetch worker could not fetch it ({pages}); fetching it here")
+    return by_url(fetched)

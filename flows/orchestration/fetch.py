@@ -17,11 +17,13 @@ from prefect.client.schemas.objects import FlowRun
 from ringwatch.flows.core.fetching import (
     FetchedPages,
     Validators,
+    fetch_archive_to_store,
     fetch_to_store,
     take_fetch_list,
     validators_of,
 )
 from ringwatch.flows.core.settings import Settings, load_settings
+from ringwatch.flows.orchestration.params import required_quarter
 from ringwatch.flows.orchestration.tasks import library_logs_to_prefect, prefect_steps
 from ringwatch.scrapers.errors import FetchError
 from ringwatch.scrapers.http import PoliteClient
@@ -31,15 +33,20 @@ from ringwatch.scrapers.sources import Source
 
 @flow(name="fetch")
 def fetch(sources: list[str], fetch_list: str, validators: dict[str, Validators] | None = None,
-          config_path: str | None = None) -> str:
-    """Fetch `sources` live, put every body and then the fetch list `fetch_list` in the capture
-    store; return where the list is. Started by a sync on the writer, not by hand."""
+          since: str | None = None, until: str | None = None, config_path: str | None = None) -> str:
+    """Fetch `sources` live (or, with `since` and `until`, what their backfill needs from the
+    Wayback Machine), put every body and then the fetch list `fetch_list` in the capture store;
+    return where the list is. Started by a sync or a backfill on the writer, not by hand."""
     with library_logs_to_prefect():
         settings = load_settings(config_path)
         # A scheduled run waits [flow] patience_seconds on the network, as the sync flow does.
         client = PoliteClient(settings.http, deadline=time.monotonic() + settings.flow.patience_seconds)
-        where = fetch_to_store(settings, [Source(s) for s in sources], validators or {}, fetch_list, client,
-                               step=prefect_steps(settings))
+        chosen, step = [Source(s) for s in sources], prefect_steps(settings)
+        if since and until:
+            where = fetch_archive_to_store(settings, chosen, required_quarter(since), required_quarter(until),
+                                           fetch_list, client, step=step)
+        else:
+            where = fetch_to_store(settings, chosen, validators or {}, fetch_list, client, step=step)
         get_run_logger().info(f"fetched {', '.join(sources)}; the writer reads the list at {where}")
         return where
 
@@ -51,8 +58,10 @@ class FetchOn:
     slot; otherwise the first call starts it. A failed fetch run, or a source that failed in
     it, is a FetchError naming the run."""
 
-    def __init__(self, settings: Settings, deployment: str, sources: list[Source]) -> None:
+    def __init__(self, settings: Settings, deployment: str, sources: list[Source],
+                 archive: tuple[str, str] | None = None) -> None:
         self.settings, self.deployment, self.sources = settings, deployment, sources
+        self.archive = archive  # (since, until): a backfill's Wayback fetches instead of live pages
         self.run: FlowRun | None = None
         self.list_name = ""
         self.fetched: dict[Source, FetchedPages | str] | None = None
@@ -62,8 +71,10 @@ class FetchOn:
         from prefect.deployments import run_deployment
 
         self.list_name = uuid.uuid4().hex
+        window = {"since": self.archive[0], "until": self.archive[1]} if self.archive else {}
         run = run_deployment(self.deployment, timeout=0, parameters={
-            "sources": [s.value for s in self.sources], "fetch_list": self.list_name, "validators": validators})
+            "sources": [s.value for s in self.sources], "fetch_list": self.list_name, "validators": validators,
+            **window})
         assert isinstance(run, FlowRun)  # called from a synchronous flow: never the coroutine
         self.run = run
         get_run_logger().info(f"fetching {', '.join(self.sources)} on a worker of the deployment {self.deployment} "
@@ -80,6 +91,14 @@ class FetchOn:
             raise FetchError(f"{source}: fetched on a worker of {self.deployment} (run {name}): "
                              f"{pages or 'the fetch list has nothing for it'}", url=self.deployment)
         return pages
+
+    def everything(self) -> dict[Source, FetchedPages | str]:
+        """The whole fetch list (started now if it was not), each source's pages or error line."""
+        if self.fetched is None:
+            if self.run is None:
+                self.start({})
+            self.fetched = self._wait()
+        return self.fetched
 
     def _wait(self) -> dict[Source, FetchedPages | str]:
         from prefect.client.orchestration import get_client

@@ -230,3 +230,68 @@ def test_stored_validators_are_read_without_the_writer_lock_or_left_out(tmp_path
         assert held["agency_map"][site.url(MAP_PATH)]["etag"] == ETAG
         with Warehouse.open(writer.db_path, captures=writer.captures):
             assert stored_validators(writer) == {}  # a writer has it open: no waiting, no validators
+
+
+# --- a backfill's Wayback fetches, made by a fetch worker -----------------------------------------
+
+MID = "1eYVDPh5itXq5acDT9b0BVeQwmESBa4cB"
+ARCHIVED = {"20200310120000": 30, "20200612120000": 33, "20200915120000": 35}
+
+
+def wayback_settings(tmp_path: Path, site: FakeSite) -> tuple[Settings, Settings, Settings]:
+    path = tmp_path / "settings.toml"
+    path.write_text(FAST_CONFIG.replace(MAP_URL, site.url(f"/maps/d/kml?mid={MID}&forcekml=1"))
+                    + f'\n[wayback]\nbase_url = "{site.base}"\nwindow_days = 45\n', encoding="utf-8")
+    store = str(tmp_path / "shared-store")
+    writer = replace(load_settings(path, db_path=tmp_path / "writer" / "rw.duckdb"), captures=store)
+    worker = replace(writer, db_path=tmp_path / "no-such-folder" / "rw.duckdb")
+    alone = load_settings(path, db_path=tmp_path / "alone" / "rw.duckdb")
+    return writer, worker, alone
+
+
+def test_a_backfill_fetched_elsewhere_asks_the_archive_nothing_and_loads_the_same(tmp_path: Path) -> None:
+    from ringwatch.flows.core.backfill import backfill
+    from ringwatch.flows.core.fetching import by_url, fetch_archive_to_store
+    from ringwatch.scrapers.quarter import Quarter
+    from tests.fake_wayback import fake_wayback
+
+    since, until = Quarter.parse("2020Q1"), Quarter.parse("2020Q3")
+    with running(FakeSite()) as site:
+        fake_wayback(site, MID, ARCHIVED)
+        writer, worker, alone = wayback_settings(tmp_path, site)
+        name = uuid.uuid4().hex
+        fetch_archive_to_store(worker, [Source.AGENCY_MAP], since, until, name, PoliteClient(worker.http))
+        asked_by_worker = sum(site.calls.values())
+        prefetched = by_url(take_fetch_list(writer, name))
+        filled = backfill(writer, since=since, until=until, source="agency_map", prefetched=prefetched)
+        asked_by_writer = sum(site.calls.values()) - asked_by_worker
+        assert not any(o.failed for o in backfill(alone, since=since, until=until, source="agency_map"))
+    assert [o.status.value for o in filled] == ["filled", "filled", "filled"]
+    assert len(prefetched) == 1 + len(ARCHIVED)  # the CDX answer and one capture per quarter
+    assert asked_by_writer == 0  # everything came from the fetch worker, through the store
+    assert not worker.db_path.parent.exists()
+    mine, theirs = content(writer.db_path), content(alone.db_path)
+    for table in ("snapshots", "agency_snapshots", "runs"):
+        assert mine[table] == theirs[table], table
+
+
+def test_what_the_fetch_worker_did_not_fetch_the_writer_fetches_itself(tmp_path: Path) -> None:
+    from ringwatch.flows.core.backfill import backfill
+    from ringwatch.flows.core.fetching import by_url, fetch_archive_to_store
+    from ringwatch.scrapers.quarter import Quarter
+    from tests.fake_wayback import fake_wayback
+
+    since, until = Quarter.parse("2020Q1"), Quarter.parse("2020Q3")
+    with running(FakeSite()) as site:
+        fake_wayback(site, MID, ARCHIVED)
+        writer, worker, _ = wayback_settings(tmp_path, site)
+        name = uuid.uuid4().hex
+        fetch_archive_to_store(worker, [Source.AGENCY_MAP], since, until, name, PoliteClient(worker.http))
+        prefetched = {url: c for url, c in by_url(take_fetch_list(writer, name)).items() if "20200612" not in url}
+        before = dict(site.calls)
+        filled = backfill(writer, since=since, until=until, source="agency_map", prefetched=prefetched)
+        asked = {path: n - before.get(path, 0) for path, n in site.calls.items()
+                 if n > before.get(path, 0) and path != "/robots.txt"}
+    assert [o.status.value for o in filled] == ["filled", "filled", "filled"]
+    # Only the one capture left out of the list was fetched by the writer.
+    assert list(asked.values()) == [1] and "/web/20200612120000id_/" in next(iter(asked))

@@ -18,9 +18,7 @@ marker; .ci/run runs it after the suite (`pytest -m integration`).
 from __future__ import annotations
 
 import contextlib
-import json
 import os
-import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -28,14 +26,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 import duckdb
 import pytest
 
 from bench.synthetic_map import synthetic_map_kml
 from tests.conftest import FAST_CONFIG, MAP_URL, read_fixture
-from tests.fake_site import FakeSite, Request, running
+from tests.fake_site import FakeSite, running
+from tests.fake_wayback import fake_wayback
 from tests.integration import cluster
 
 pytestmark = pytest.mark.integration
@@ -48,7 +46,7 @@ BUCKET = "ringwatch-it"
 MID = "1eYVDPh5itXq5acDT9b0BVeQwmESBa4cB"
 SEED_QUARTER = "2024Q1"
 BACKFILL = ("2020Q1", "2020Q2")
-# Archived map captures the fake Wayback Machine holds: one per backfilled quarter.
+# Archived map captures the fake Wayback Machine holds (timestamp -> placemarks): one per quarter.
 ARCHIVED = {"20200310120000": 30, "20200612120000": 33}
 REPORT = "transparency/layouts/list_items_h2_2021.html"
 
@@ -108,36 +106,12 @@ class Clock:
         return Part()
 
 
-def archive(site: FakeSite) -> None:
-    """A Wayback Machine in the real CDX JSON form for the map's export URL, and its id_ captures."""
-    header = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]
-
-    def answer(r: Request) -> None:
-        parts = urlsplit(r.path)
-        if parts.path == "/cdx/search/cdx":
-            query = parse_qs(parts.query)
-            lo, hi = query["from"][0], query["to"][0]
-            rows = [["test)/maps/d/kml", stamp, site.url(f"/maps/d/kml?mid={MID}&forcekml=1"),
-                     "application/vnd.google-earth.kml+xml", "200", f"D{stamp}", "1000"]
-                    for stamp in ARCHIVED if lo <= stamp <= hi]
-            r.send(200, json.dumps([header, *rows] if rows else []).encode(), content_type="application/json")
-            return
-        found = re.match(r"^/web/(\d{14})id_/", parts.path)
-        if found and found[1] in ARCHIVED:
-            r.send(200, synthetic_map_kml(ARCHIVED[found[1]], seed=9),
-                   content_type="application/vnd.google-earth.kml+xml")
-            return
-        r.send(404, b"not archived")
-
-    site.fallback = answer
-
-
 def site_for(host: str) -> FakeSite:
     site = FakeSite(host=host, max_seconds=300)  # the scenario waits out a 60 s lease
     site.serve(f"/maps/d/kml?mid={MID}&forcekml=1", synthetic_map_kml(40, seed=3),
                content_type="application/vnd.google-earth.kml+xml")
     site.serve("/law-enforcement-information-requests", read_fixture(REPORT), content_type="text/html")
-    archive(site)
+    fake_wayback(site, MID, ARCHIVED)
     return site
 
 
@@ -327,7 +301,7 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
                                home=workers / "b", log=workers / "b.log",
                                netns=ns.name if isinstance(ns, cluster.Namespace) else None)
             processes.append(b)
-            # C writes: the syncs it runs have their pages fetched on B's pool.
+            # C writes: the runs it takes have their pages fetched on B's pool.
             c = cluster.worker("c", pool=POOL, api=api, env={**env, "RINGWATCH_FETCH_DEPLOYMENT": FETCH_DEPLOYMENT},
                                home=workers / "c", log=workers / "c.log")
             processes.append(c)
@@ -505,14 +479,16 @@ def test_the_warehouse_equals_an_in_process_run(scenario: Scenario) -> None:
     assert sum(kept.values()) == 1
 
 
-def test_the_syncs_fetched_on_the_fetch_worker_and_loaded_on_the_writer(scenario: Scenario) -> None:
-    # One fetch run per sync, both run by B (whose warehouse path does not exist), both complete.
-    assert len(scenario.fetch_runs) == 2, scenario.fetch_runs
-    assert [state for _, state in scenario.fetch_runs] == ["COMPLETED", "COMPLETED"]
+def test_every_run_fetched_on_the_fetch_worker_and_loaded_on_the_writer(scenario: Scenario) -> None:
+    # One fetch run per sync and one for the backfill, all run by B (whose warehouse path does
+    # not exist), all complete, their three fetch lists in the bucket.
+    assert len(scenario.fetch_runs) == 3, scenario.fetch_runs
+    assert [state for _, state in scenario.fetch_runs] == ["COMPLETED"] * 3
     assert sorted(map(str, scenario.fetched_on_b)) == sorted(str(run_id) for run_id, _ in scenario.fetch_runs)
-    for name in ("sync 1", "sync 2"):
+    for name in ("sync 1", "sync 2", "backfill"):
         assert any(f"on a worker of the deployment {FETCH_DEPLOYMENT}" in line for line in scenario.logs[name])
-    assert len([key for key in scenario.bucket_keys if key.endswith(".json")]) == 2  # the two fetch lists
+    assert not any("fetching it here" in line for line in scenario.logs["backfill"])
+    assert len([key for key in scenario.bucket_keys if key.endswith(".json")]) == 3
 
 
 def test_a_worker_in_its_own_network_namespace_did_its_share(scenario: Scenario) -> None:
