@@ -144,11 +144,11 @@ def prefect_server(*, host: str, port: int, database_url: str, home: Path, env: 
                    log: Path) -> Process:
     """`prefect server start` on PostgreSQL; the repossessor looks for lapsed leases every second
     (its default is 15 s); a run queued behind its deployment's limit is retried after 1 s (default
-    30 s), and one waiting for a global slot is told to ask again within 2 s."""
+    30 s), and one waiting for a global slot is told to ask again within 0.5 s."""
     server_env = {**env, "PREFECT_HOME": str(home), "PREFECT_API_DATABASE_CONNECTION_URL": database_url,
                   "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
                   "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "1",
-                  "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS": "2",
+                  "PREFECT_SERVER_CONCURRENCY_MAXIMUM_CONCURRENCY_SLOT_WAIT_SECONDS": "0.5",
                   "PREFECT_SERVER_DEPLOYMENTS_CONCURRENCY_SLOT_WAIT_SECONDS": "1",
                   # ringwatch uses no blocks: registering every block type costs a second at start.
                   "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
@@ -194,9 +194,9 @@ app()
 
 def worker(name: str, *, pool: str, api: str, env: dict[str, str], home: Path, log: Path,
            netns: str | None = None) -> Process:
-    """A process worker polling every second, started now even if `api` does not answer yet;
+    """A process worker polling twice a second, started now even if `api` does not answer yet;
     in `netns` when given."""
-    worker_env = {**env, "PREFECT_HOME": str(home), "PREFECT_WORKER_QUERY_SECONDS": "1",
+    worker_env = {**env, "PREFECT_HOME": str(home), "PREFECT_WORKER_QUERY_SECONDS": "0.5",
                   "PREFECT_WORKER_PREFETCH_SECONDS": "5"}
     command = [PYTHON, "-c", WORKER_LAUNCHER, f"{api}/health",
                "worker", "start", "--pool", pool, "--type", "process", "--name", name]

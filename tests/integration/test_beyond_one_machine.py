@@ -260,16 +260,19 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
         workers.mkdir()
         a = cluster.worker("a", pool=POOL, api=api, env=env, home=workers / "a", log=workers / "a.log")
         processes.append(a)
-        with clock.part("meanwhile: bucket, seeds; worker A imports"):
+        with clock.part("meanwhile: bucket, seed; worker A imports"):
             fs = s3fs.S3FileSystem(skip_instance_cache=True, client_kwargs={"endpoint_url": endpoint})
             fs.mkdir(BUCKET)
             seed = base / "seed.kml"
             seed.write_bytes(synthetic_map_kml(36, seed=3))
             observed = datetime(2024, 2, 1, tzinfo=UTC)
-            for path, store in ((db, captures), (ref, "")):
+
+            def seed_into(path: Path, store: str) -> None:
                 settings = replace(load_settings(config, db_path=path), captures=store)
                 sync_agency_map(settings, from_file=str(seed), observed_at=observed,
                                 quarter=Quarter.parse(SEED_QUARTER))
+
+            seed_into(db, captures)
             done.before_victim = content(db)
         cluster.wait_healthy(api, server)
 
@@ -316,6 +319,7 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
             }
             # The same loads in-process, for comparison, while the runs wait out the dead run's lease.
             with clock.part("  meanwhile: the in-process reference run"):
+                seed_into(ref, "")
                 reference = replace(load_settings(config, db_path=ref), captures="")
                 assert not sync(reference).failed
                 assert not sync(reference).failed
