@@ -72,16 +72,16 @@ class Postgres:
 
 
 @contextmanager
-def postgres(base: Path) -> Iterator[Postgres]:
-    """A throwaway cluster on 127.0.0.1 and a free port: no fsync (nothing here must survive
-    a power cut), trust authentication, one database named prefect."""
+def postgres(base: Path, port: int | None = None) -> Iterator[Postgres]:
+    """A throwaway cluster on 127.0.0.1 and `port` (or a free one): no fsync (nothing here must
+    survive a power cut), trust authentication, one database named prefect."""
     bin_dir = postgres_bin()
     assert bin_dir is not None
     base.mkdir(parents=True, exist_ok=True)
     if os.geteuid() == 0:
         entry = pwd.getpwnam("postgres")
         os.chown(base, entry.pw_uid, entry.pw_gid)
-    data, port = base / "data", free_port()
+    data, port = base / "data", port or free_port()
     subprocess.run(_as_postgres_user([str(bin_dir / "initdb"), "-D", str(data), "-U", "prefect", "--auth=trust",
                                       "-N", "-E", "UTF8"]), check=True, capture_output=True)
     options = (f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
@@ -141,10 +141,11 @@ def start(name: str, command: list[str], *, env: dict[str, str], log: Path, cwd:
 
 
 def prefect_server(*, host: str, port: int, database_url: str, home: Path, env: dict[str, str],
-                   log: Path) -> Process:
-    """`prefect server start` on PostgreSQL; the repossessor looks for lapsed leases every second
-    (its default is 15 s); a run queued behind its deployment's limit is retried after 1 s (default
-    30 s), and one waiting for a global slot is told to ask again within 0.5 s."""
+                   log: Path, database_ready: Path) -> Process:
+    """`prefect server start` on PostgreSQL once `database_ready` exists (it imports meanwhile).
+    The repossessor looks for lapsed leases every second (its default is 15 s); a run queued
+    behind its deployment's limit is retried after 1 s (default 30 s), and one waiting for a
+    global slot is told to ask again within 0.5 s."""
     server_env = {**env, "PREFECT_HOME": str(home), "PREFECT_API_DATABASE_CONNECTION_URL": database_url,
                   "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "PREFECT_UI_ENABLED": "false",
                   "PREFECT_SERVER_SERVICES_REPOSSESSOR_LOOP_SECONDS": "1",
@@ -154,8 +155,8 @@ def prefect_server(*, host: str, port: int, database_url: str, home: Path, env: 
                   "PREFECT_SERVER_REGISTER_BLOCKS_ON_START": "false",
                   "PREFECT_SERVER_SERVICES_SCHEDULER_ENABLED": "false"}
     server_env.pop("PREFECT_API_URL", None)
-    return start("prefect server", [PYTHON, "-m", "prefect", "server", "start", "--host", host, "--port", str(port)],
-                 env=server_env, log=log)
+    return start("prefect server", [PYTHON, "-c", LAUNCHER, "prefect.server.api.server", str(database_ready),
+                                    "server", "start", "--host", host, "--port", str(port)], env=server_env, log=log)
 
 
 def wait_healthy(api: str, server: Process, *, timeout: float = 60.0) -> None:
@@ -170,22 +171,28 @@ def wait_healthy(api: str, server: Process, *, timeout: float = 60.0) -> None:
     raise AssertionError(f"the Prefect server did not answer within {timeout} s:\n{server.output()[-3000:]}")
 
 
-# `prefect worker start`, once its imports are done and its API answers. A worker started before
-# its server is up backs off its polling for tens of seconds; one started after spends seconds
-# importing. This one imports while the server starts, and polls from the moment it answers.
-WORKER_LAUNCHER = """
-import sys, time, urllib.request
-import prefect.cli.worker, prefect.workers.process
-health, *args = sys.argv[1:]
+# A prefect command, once its imports are done and what it needs is ready. A worker started
+# before its server is up backs off its polling for tens of seconds, and one started after spends
+# seconds importing; a server needs its database. Each imports meanwhile, then starts the moment
+# `ready` holds: an http:// URL answers, or a file exists.
+LAUNCHER = """
+import importlib, os, sys, time, urllib.request
+preload, ready, *args = sys.argv[1:]
+for name in preload.split(","):
+    importlib.import_module(name)
 deadline = time.monotonic() + 120
 while True:
     try:
-        urllib.request.urlopen(health, timeout=1).close()
-        break
+        if ready.startswith("http"):
+            urllib.request.urlopen(ready, timeout=1).close()
+            break
+        if os.path.exists(ready):
+            break
     except OSError:
-        if time.monotonic() > deadline:
-            sys.exit("no Prefect API answered at " + health)
-        time.sleep(0.05)
+        pass
+    if time.monotonic() > deadline:
+        sys.exit("never ready: " + ready)
+    time.sleep(0.05)
 sys.argv = ["prefect", *args]
 from prefect.cli import app
 app()
@@ -198,7 +205,7 @@ def worker(name: str, *, pool: str, api: str, env: dict[str, str], home: Path, l
     in `netns` when given."""
     worker_env = {**env, "PREFECT_HOME": str(home), "PREFECT_WORKER_QUERY_SECONDS": "0.5",
                   "PREFECT_WORKER_PREFETCH_SECONDS": "5"}
-    command = [PYTHON, "-c", WORKER_LAUNCHER, f"{api}/health",
+    command = [PYTHON, "-c", LAUNCHER, "prefect.cli.worker,prefect.workers.process", f"{api}/health",
                "worker", "start", "--pool", pool, "--type", "process", "--name", name]
     if netns:
         command = ["ip", "netns", "exec", netns, *command]

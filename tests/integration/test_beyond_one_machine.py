@@ -168,18 +168,29 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRe
     closing = 0.0
     try:
         with contextlib.ExitStack() as stack:
-            with clock.part("namespace, fake sites, S3 server, PostgreSQL (initdb, start)"):
+            with clock.part("namespace, server started, fake sites, S3, PostgreSQL (initdb, start)"):
                 ns = stack.enter_context(cluster.namespace())
                 mp = stack.enter_context(pytest.MonkeyPatch.context())
                 host = ns.host_ip if isinstance(ns, cluster.Namespace) else "127.0.0.1"
                 done.namespace = "" if isinstance(ns, cluster.Namespace) else str(ns)
+                # The Prefect server starts first: it imports while the rest starts, and goes on
+                # once its database exists.
+                pg_port, api_port = cluster.free_port(), cluster.free_port(host)
+                api, ready = f"http://{host}:{api_port}/api", base / "database-ready"
+                plain = {k: v for k, v in os.environ.items()
+                         if not k.startswith(("PREFECT_", "RINGWATCH_", "PYTEST"))}
+                server = cluster.prefect_server(
+                    host=host, port=api_port, database_url=cluster.Postgres(base, pg_port).url,
+                    home=base / "server-home", env=plain, log=base / "server.log", database_ready=ready)
+                processes.append(server)
                 site = stack.enter_context(running(site_for(host)))
                 moto = moto_server.ThreadedMotoServer(ip_address=host, port=0, verbose=False)
                 moto.start()
                 stack.callback(moto.stop)
-                pg = stack.enter_context(cluster.postgres(Path(f"/tmp/rw-it-pg-{os.getpid()}")))
+                stack.enter_context(cluster.postgres(Path(f"/tmp/rw-it-pg-{os.getpid()}"), port=pg_port))
+                ready.touch()
             try:
-                yield from _run(done, clock, base, host, ns, site, moto, pg, mp, s3fs, processes)
+                yield from _run(done, clock, base, host, ns, site, moto, (api, server), mp, s3fs, processes)
             finally:
                 with clock.part("teardown: workers and Prefect server stopped"):
                     cluster.stop_all(processes)
@@ -216,7 +227,7 @@ def say(request: pytest.FixtureRequest, lines: list[str]) -> None:
 
 
 def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: FakeSite, moto: Any,
-         pg: cluster.Postgres, mp: pytest.MonkeyPatch, s3fs: Any, processes: list[cluster.Process]
+         prefect: tuple[str, cluster.Process], mp: pytest.MonkeyPatch, s3fs: Any, processes: list[cluster.Process]
          ) -> Iterator[Scenario]:
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowFilter, FlowFilterName
@@ -229,8 +240,7 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
     from ringwatch.flows.orchestration.writer_slot import WRITER_LIMIT
     from ringwatch.scrapers.quarter import Quarter
 
-    port = cluster.free_port(host)
-    api = f"http://{host}:{port}/api"
+    api, server = prefect
     endpoint = "http://{}:{}".format(*moto.get_host_and_port())
     aws = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
            "AWS_DEFAULT_REGION": "us-east-1", "AWS_CONFIG_FILE": str(base / "no-aws-config"),
@@ -253,9 +263,6 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
                 "RINGWATCH_CACHE_DIR": ""})
 
     with clock.part("Prefect server up, on PostgreSQL"):
-        server = cluster.prefect_server(host=host, port=port, database_url=pg.url, home=base / "server-home",
-                                        env=env, log=base / "server.log")
-        processes.append(server)
         workers = base / "workers"
         workers.mkdir()
         a = cluster.worker("a", pool=POOL, api=api, env=env, home=workers / "a", log=workers / "a.log")
