@@ -21,21 +21,20 @@ import socket
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 import requests
 
-from ringwatch.scrapers import __version__
 from ringwatch.scrapers.errors import FetchError, NetworkUnreachable, RobotsDisallowed
+from ringwatch.scrapers.http_settings import USER_AGENT_TOKEN
+from ringwatch.scrapers.http_settings import HttpSettings as HttpSettings  # re-exported: the client's settings
+from ringwatch.scrapers.http_settings import check_scheme as check_scheme
 from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.robots import MAX_ROBOTS_BYTES, RobotsPolicy, parse_robots
 
 log = logging.getLogger(__name__)
 
-ALLOWED_SCHEMES = ("http", "https")
-USER_AGENT_TOKEN = "ringwatch"
 # Small reads: when a connection breaks, what arrived in whole chunks is kept as evidence.
 _CHUNK = 4 * 1024
 # A failed name lookup; urllib3 1.26 has no NameResolutionError (its NewConnectionError then
@@ -47,48 +46,6 @@ try:
     _NO_NAME += (NameResolutionError,)
 except ImportError:  # pragma: no cover
     pass
-
-
-@dataclass(frozen=True, slots=True)
-class HttpSettings:
-    """Politeness and limits; defaults follow the scrapy template (about 1 s per host)."""
-
-    contact: str = "https://github.com/ringwatch/ringwatch"
-    delay_seconds: float = 2.0
-    connect_timeout_seconds: float = 10.0
-    read_timeout_seconds: float = 30.0
-    total_timeout_seconds: float = 120.0
-    max_retries: int = 4
-    backoff_base_seconds: float = 2.0
-    backoff_max_seconds: float = 120.0
-    max_retry_after_seconds: float = 600.0
-    max_body_bytes: int = 50_000_000
-    # What a KMZ may inflate to (streamed into the parser, never held whole); None: max_body_bytes.
-    max_inflated_bytes: int | None = None
-    max_redirects: int = 5
-    obey_robots: bool = True
-    # How long one command may wait on the network in all, retries included, before it gives up
-    # with an error (interactive commands; scheduled runs take [flow] patience_seconds).
-    patience_seconds: float = 120.0
-
-    @property
-    def inflate_limit(self) -> int:
-        return self.max_inflated_bytes if self.max_inflated_bytes is not None else self.max_body_bytes
-
-    @property
-    def user_agent(self) -> str:
-        return f"{USER_AGENT_TOKEN}/{__version__} (+{self.contact})"
-
-
-def check_scheme(url: str, *, context: str) -> None:
-    """Refuse anything but http(s): config and redirects must not reach file:// or ftp://."""
-    scheme = urlsplit(url).scheme.lower()
-    if scheme not in ALLOWED_SCHEMES:
-        raise FetchError(
-            f"{context}: refusing to fetch {url!r}: only http and https URLs are allowed "
-            f"(got {scheme or 'no scheme'!r}); fix the URL in the config or environment.",
-            url=url,
-        )
 
 
 class PoliteClient:

@@ -15,7 +15,6 @@ from importlib import resources
 from typing import Any
 
 import duckdb
-import numpy as np
 
 from ringwatch.scrapers.errors import WarehouseError
 
@@ -91,6 +90,8 @@ def select_batch(con: duckdb.DuckDBPyConnection, sql: str,
         raise ValueError(f"insert_batch: columns of different lengths {sorted(lengths)}")
     if not lengths or 0 in lengths:
         return []
+    import numpy as np  # here, not above: a command that only reads (query, status) never needs it
+
     arrays = {}
     for name, values in columns.items():
         array = np.empty(len(values), dtype=object)

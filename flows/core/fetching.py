@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from ringwatch.flows.core.backfill import prefetch_archive
 from ringwatch.flows.core.settings import Settings
 from ringwatch.flows.core.steps import StepRunner, inline
 from ringwatch.scrapers.agency_map_fetch import fetch_agency_map
@@ -168,6 +167,8 @@ def fetch_archive_to_store(settings: Settings, sources: list[Source], since: Qua
     """A fetch worker's part of a backfill: what each source's backfill would fetch from the
     Wayback Machine (backfill.prefetch_archive), bodies and then the fetch list put in the
     capture store; one source failing is written down and the others still fetched."""
+    from ringwatch.flows.core.backfill import prefetch_archive  # here: a sync need not import the backfill
+
     store = open_capture_store(settings.captures, settings.db_path)
     fetched: dict[Source, FetchedPages | str] = {}
     for source in sources:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ringwatch.scrapers.errors import ConfigError, FetchError, SettingsError
-from ringwatch.scrapers.http import HttpSettings, check_scheme
+from ringwatch.scrapers.http_settings import HttpSettings, check_scheme
 from ringwatch.warehouse.aliases import HEADER, parse_aliases, read_aliases
 from ringwatch.warehouse.identity import AliasDecision
 from ringwatch.warehouse.quality import GatePolicy
