@@ -15,19 +15,19 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ringwatch.flows.core.settings import Settings
 from ringwatch.flows.core.steps import StepRunner, inline
-from ringwatch.scrapers.agency_map_fetch import fetch_agency_map
 from ringwatch.scrapers.errors import RingwatchError, WarehouseError
-from ringwatch.scrapers.http import PoliteClient
 from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.sources import Origin, Source
-from ringwatch.scrapers.transparency_fetch import fetch_reports
 from ringwatch.warehouse.captures import CaptureStore, open_capture_store
 from ringwatch.warehouse.read import previous_responses_if_free
+
+if TYPE_CHECKING:  # the network stack is imported by the fetch itself: a load from a file needs none of it
+    from ringwatch.scrapers.http import PoliteClient
 
 FORMAT = "ringwatch-fetch-list/1"
 Validators = dict[str, dict[str, str | None]]  # url -> what a conditional GET needs, JSON-ready
@@ -55,6 +55,9 @@ def fetch_here(settings: Settings, source: Source, previous: dict[str, Capture],
     """The live fetch of one source, in this process: the map (following its NetworkLink, with
     conditional GETs from `previous`), or the report pages (indexes first). `on_capture` sees each
     report page as it arrives, so a caller can keep the ones before a failure."""
+    from ringwatch.scrapers.agency_map_fetch import fetch_agency_map
+    from ringwatch.scrapers.transparency_fetch import fetch_reports
+
     if source is Source.AGENCY_MAP:
         captures = step("fetch-agency-map", fetch_agency_map, client, settings.map_url(), previous=previous)
         return FetchedPages(source, tuple(captures))

@@ -24,7 +24,6 @@ from ringwatch.scrapers.errors import ConfigError
 from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Agency, Capture, QualityWarning
 from ringwatch.scrapers.sources import Origin, Source
-from ringwatch.scrapers.transparency import Candidate, parse_candidates
 from ringwatch.warehouse.db import Warehouse
 from ringwatch.warehouse.load import load_agency_snapshot, reference_count
 from ringwatch.warehouse.load_transparency import ParsedReport, current_figure_counts, load_reports
@@ -123,6 +122,9 @@ def _agency_map(warehouse: Warehouse, attempt: Attempt, pages: Sequence[StoredPa
 
 def _transparency(warehouse: Warehouse, attempt: Attempt, pages: Sequence[StoredPage], how: Ingest) -> Ingested:
     """Every page that is a report, loaded together: its new or restated figures."""
+    # Here, not above: a map load need not import the report parser (BeautifulSoup and its own).
+    from ringwatch.scrapers.transparency import Candidate, parse_candidates
+
     found, skipped = how.step("parse-transparency", parse_candidates,
                               [Candidate(p.capture, discovered=p.discovered) for p in pages])
     reports = [ParsedReport(page=report, capture_id=pages[i].capture_id, observed_at=pages[i].capture.fetched_at)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ringwatch.flows.core.attempt import begin, fail_keeping, writing
 from ringwatch.flows.core.events import Event, EventKind, Progress, ignore
@@ -22,7 +23,6 @@ from ringwatch.flows.core.settings import Settings
 from ringwatch.flows.core.steps import StepRunner, choose_quarter, inline, keep_captures
 from ringwatch.scrapers.errors import ConfigError, NetworkUnreachable, RingwatchError
 from ringwatch.scrapers.files import read_capture_file
-from ringwatch.scrapers.http import PoliteClient
 from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.sources import Source, sources_for
@@ -30,6 +30,9 @@ from ringwatch.warehouse.captures import previous_responses
 from ringwatch.warehouse.changes import ChangeSummary, read_sync_changes
 from ringwatch.warehouse.db import Warehouse
 from ringwatch.warehouse.runs import Attempt, LoadStatus, RunMode
+
+if TYPE_CHECKING:  # imported when a page is fetched: a sync from a file needs no network stack
+    from ringwatch.scrapers.http import PoliteClient
 
 
 class SyncStatus(StrEnum):
@@ -90,6 +93,8 @@ def sync(settings: Settings, *, source: Source | str | None = None, quarter: Qua
                                    else settings.http.patience_seconds)
 
     def client() -> PoliteClient:
+        from ringwatch.scrapers.http import PoliteClient
+
         return PoliteClient(settings.http, deadline=deadline,
                             on_retry=lambda line: progress(Event(EventKind.RETRY, line)))
 
@@ -136,7 +141,7 @@ def sync_agency_map(settings: Settings, *, quarter: Quarter | None = None, force
             if fetch_elsewhere is not None:
                 captures = list(fetch_elsewhere(source, previous).captures)
             else:
-                http = client() if client else PoliteClient(settings.http)
+                http = client() if client else polite_client(settings)
                 captures = list(fetch_here(settings, source, previous, http, step=step).captures)
         except BaseException as exc:
             fail_keeping(settings, attempt, exc)
@@ -183,7 +188,7 @@ def sync_transparency(settings: Settings, *, quarter: Quarter | None = None, for
                 fetched = fetch_elsewhere(source, {})
                 captures = list(fetched.captures)
             else:
-                http = client() if client else PoliteClient(settings.http)
+                http = client() if client else polite_client(settings)
                 fetched = fetch_here(settings, source, {}, http, step=step, on_capture=captures.append)
         except BaseException as exc:
             fail_keeping(settings, attempt, exc, kept=captures)
@@ -206,3 +211,9 @@ def _file_attempt(source: Source, from_file: str | None,
                   flow_run_id: str | None) -> Callable[[Warehouse], Attempt]:
     """How a load from a saved file starts its attempt (in the write's own opening)."""
     return lambda wh: Attempt.start(wh.con, source=source, mode=RunMode.FILE, url=from_file, flow_run_id=flow_run_id)
+
+
+def polite_client(settings: Settings) -> PoliteClient:
+    from ringwatch.scrapers.http import PoliteClient
+
+    return PoliteClient(settings.http)
