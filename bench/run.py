@@ -8,6 +8,7 @@ DuckDB's C allocations too). Ratios are taken pair by pair within the same run.
     python bench/run.py            # about 15 minutes on a 2-core machine
     python bench/run.py --sizes 2700 --runs 5 --skip-e2e   # a quick look
     python bench/run.py --only history                     # one section
+    python bench/run.py --only profile --sizes 2700        # where the time goes (cProfile)
 
 Identity resolution runs inside every load, so the load figures include it; the identity
 section loads a map across the 2021 format change and prints the joins and departures that
@@ -416,6 +417,51 @@ def e2e_section(timer: Timer, workdir: Path) -> None:
         server.wait(timeout=30)
 
 
+def profile_section(size: int, workdir: Path, top: int = 12) -> None:
+    """Where the time goes, by cProfile: the parse, the load into a new warehouse, and a cold
+    `ringwatch sync --from-file` in a subprocess. Printed by own time (the hot spots) and by
+    cumulative time within ringwatch (which step holds them). cProfile's overhead inflates
+    Python-heavy code against C (lxml, DuckDB): read it for where, not for how long."""
+    import cProfile
+    import pstats
+
+    print(f"\nprofile: {size:,} placemarks (cProfile; its overhead inflates Python-heavy code)")
+    data = synthetic_map_kml(size)
+
+    def show_stats(title: str, stats: pstats.Stats) -> None:
+        for order, where in (("tottime", None), ("cumulative", str(ROOT))):
+            out = io.StringIO()
+            stats.stream = out  # type: ignore[attr-defined]
+            stats.sort_stats(order).print_stats(*([where] if where else []), top)
+            lines = [line for line in out.getvalue().splitlines() if line.strip() and "function calls" not in line]
+            print(f"  {title}, top {top} by {'own' if order == 'tottime' else 'cumulative, ringwatch only'} time:")
+            for line in lines[lines.index(next(x for x in lines if x.lstrip().startswith("ncalls"))):]:
+                print("    " + line.replace(str(ROOT) + "/", ""))
+
+    profiler = cProfile.Profile()
+    agencies = profiler.runcall(parse_agency_map, data, source_url="bench")
+    show_stats("parse", pstats.Stats(profiler))
+    kept, _ = merge_duplicates(agencies)
+    snapshot = Snapshot(Source.AGENCY_MAP, Quarter(2025, 1), OBSERVED, tuple(kept))
+    connect(workdir / "profile-warm.duckdb").close()  # the schema template, as on any machine after its first
+
+    def load() -> None:
+        con = connect(workdir / "profile-load.duckdb")
+        load_agency_snapshot(con, snapshot, capture_id=1, origin="file", run_id=1)
+        con.close()
+
+    profiler = cProfile.Profile()
+    profiler.runcall(load)
+    show_stats("load into a new warehouse", pstats.Stats(profiler))
+    kml, out = workdir / "profile.kml", workdir / "cold.prof"
+    kml.write_bytes(data)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_API")} | {"PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "cProfile", "-o", str(out), "-m", "ringwatch.flows.cli", "sync", "--from-file",
+               str(kml), "--observed-at", "2025-04-01", "--db", str(workdir / "profile-cli.duckdb")]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, capture_output=True)
+    show_stats("cold `ringwatch sync --from-file` (imports included)", pstats.Stats(str(out)))
+
+
 def cold_ratio(times: list[float], floor: float) -> float:
     return statistics.median(times) / floor
 
@@ -425,8 +471,11 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure, after a warm-up (default 5)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[2700, 27000, 270000])
     parser.add_argument("--skip-e2e", action="store_true", help="skip the subprocess end-to-end timings")
-    parser.add_argument("--only", choices=["sizes", "pipeline", "identity", "history", "views", "e2e"], nargs="+",
-                        help="run only these sections")
+    parser.add_argument("--only", choices=["sizes", "pipeline", "identity", "history", "views", "e2e", "profile"],
+                        nargs="+", help="run only these sections")
+    parser.add_argument("--profile", action="store_true",
+                        help="also print where the time goes (cProfile) in the parse, the load and a cold CLI "
+                             "sync, at the smallest --sizes")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="ringwatch-bench-"))
     os.environ.setdefault(CACHE_DIR_VARIABLE, str(workdir / "cache"))  # its own schema template, made once
@@ -436,6 +485,8 @@ def main() -> None:
         wanted = set(args.only or ["sizes", "pipeline", "identity", "history", "views", "e2e"])
         if args.skip_e2e:
             wanted.discard("e2e")
+        if args.profile:
+            wanted.add("profile")
         if "sizes" in wanted:
             sizes_section(args.sizes, timer, workdir)
         if "pipeline" in wanted:
@@ -448,6 +499,8 @@ def main() -> None:
             views_section(timer, workdir)
         if "e2e" in wanted:
             e2e_section(timer, workdir)
+        if "profile" in wanted:
+            profile_section(min(args.sizes), workdir)
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 
