@@ -49,8 +49,11 @@ def normalize_agency_name(value: str | None) -> str:
     """Lower case, no accents, no punctuation, "The" gone, abbreviations spelled out."""
     if not value:
         return ""
-    text = unicodedata.normalize("NFKD", value)
-    text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
+    if value.isascii():  # nearly every name: NFKD changes no ASCII text and none of it is a combining mark
+        text = value.lower()
+    else:
+        text = unicodedata.normalize("NFKD", value)
+        text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     text = _JOINERS.sub("", text)
     text = text.replace("&", " & ")
     tokens = [t for t in _SEPARATORS.split(text) if t]

@@ -176,3 +176,12 @@ def test_the_settings_read_the_aliases_file_beside_the_config(tmp_path: Path) ->
     assert settings_.aliases_file == str(tmp_path / "mine.csv")
     assert [a.line for a in settings_.aliases] == [2]
     assert load_settings().aliases == ()  # the packaged file holds only examples in comments
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=60))
+@settings(max_examples=300)
+def test_the_ascii_fast_path_folds_as_the_unicode_path_does(text: str) -> None:
+    """ASCII names skip NFKD and the combining-mark filter (the load's hot spot, bench --profile).
+    The same text with a combining accent added is not ASCII, takes the full path, and loses the
+    accent there: both must give one key."""
+    assert normalize_agency_name(text) == normalize_agency_name(text + "\u0301")
