@@ -309,6 +309,7 @@ def history_section(timer: Timer, workdir: Path, *, size: int = 2700, quarters: 
     counter = iter(range(10**6))
     wall: dict[int, float] = {}
     cpu: dict[int, float] = {}
+    opened: dict[int, list[float]] = {2: [], quarters: []}  # open, load, close: what dlt's run includes
     for n in (2, quarters):
         loading = snapshot(n)
         times, cpu_times = [], []
@@ -316,6 +317,7 @@ def history_section(timer: Timer, workdir: Path, *, size: int = 2700, quarters: 
         for run in range(timer.runs + 1):  # the first is the warm-up
             copy = workdir / f"history-{n}-{next(counter)}.duckdb"
             shutil.copyfile(workdir / f"history-before-{n}.duckdb", copy)
+            opening = time.perf_counter()
             con = connect(copy)
             start, start_cpu = time.perf_counter(), time.process_time()
             load_agency_snapshot(con, loading, capture_id=n, origin="file", run_id=n)
@@ -323,6 +325,8 @@ def history_section(timer: Timer, workdir: Path, *, size: int = 2700, quarters: 
                 times.append(time.perf_counter() - start)
                 cpu_times.append(time.process_time() - start_cpu)
             con.close()
+            if run:
+                opened[n].append(time.perf_counter() - opening)
             copy.unlink()
         cpu[n] = statistics.median(cpu_times)
         wall[n] = show(f"load quarter {n} into a warehouse holding {n - 1}", times, peak_mib(),
@@ -332,6 +336,53 @@ def history_section(timer: Timer, workdir: Path, *, size: int = 2700, quarters: 
           f"{cpu[quarters] / cpu[2]:.2f}x; per agency {wall[quarters] / rows[quarters] / (wall[2] / rows[2]):.2f}x)")
     print(f"  full re-resolution of all {observations:,} observations afterwards: {full * 1000:.0f} ms, "
           f"{changed} observation(s) changed id (0: the loads' ids are the from-scratch ones)")
+    try:
+        import dlt  # noqa: F401
+    except ImportError:
+        print("  steady state against dlt: skipped (pip install -e '.[bench]' for dlt)")
+        return
+    whole = show(f"ringwatch: open the warehouse, load quarter {quarters}, close", opened[quarters])
+    dlt_wall = dlt_steady_state([records_of(snapshot(n)) for n in range(1, quarters + 1)], timer, workdir)
+    print(f"  steady state: dlt / ringwatch, quarter {quarters} into {quarters - 1} held, opening included: "
+          f"{dlt_wall / whole:.1f}x (target 10x)")
+
+
+def records_of(snapshot: Snapshot) -> list[dict[str, Any]]:
+    """A snapshot's rows as dlt is given them: the columns ringwatch's agency_snapshots holds."""
+    return [{"quarter": str(snapshot.quarter), "agency_id": a.agency_id, "name": a.name,
+             "agency_type": a.agency_type, "type_basis": a.type_basis, "layer": a.layer, "address": a.address,
+             "city": a.city, "state": a.state, "active_date": a.active_date, "latitude": a.latitude,
+             "longitude": a.longitude, "profile_url": a.profile_url, "capture_id": 1,
+             "observed_at": snapshot.observed_at} for a in snapshot.agencies]
+
+
+def dlt_steady_state(quarters: list[list[dict[str, Any]]], timer: Timer, workdir: Path) -> float:
+    """dlt merging the last quarter into its own dataset already holding the ones before (built
+    once, restored before each timed run, its pipeline state included); returns the median."""
+    import dlt
+
+    here, held = workdir / "dlt-steady", workdir / "dlt-steady-held"
+
+    def merge(records: list[dict[str, Any]]) -> None:
+        pipeline = dlt.pipeline(pipeline_name="steady", dataset_name="ringwatch", pipelines_dir=str(here / "p"),
+                                destination=dlt.destinations.duckdb(str(here / "steady.duckdb")))
+        pipeline.run(records, table_name="agency_snapshots", write_disposition="merge",
+                     primary_key=("quarter", "agency_id"))
+
+    for records in quarters[:-1]:
+        merge(records)
+    shutil.copytree(here, held)
+    times = []
+    reset_peak()
+    for run in range(timer.runs + 1):  # the first is the warm-up
+        shutil.rmtree(here)
+        shutil.copytree(held, here)
+        start = time.perf_counter()
+        merge(quarters[-1])
+        if run:
+            times.append(time.perf_counter() - start)
+    return show(f"dlt merge of quarter {len(quarters)} into its dataset holding {len(quarters) - 1}", times,
+                peak_mib())
 
 
 PIPELINE = """
