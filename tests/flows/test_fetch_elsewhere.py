@@ -17,8 +17,11 @@ import duckdb
 import pytest
 
 from bench.synthetic_map import synthetic_map_kml
+from ringwatch.flows.core.backfill import backfill
 from ringwatch.flows.core.fetching import (
     FetchedPages,
+    by_url,
+    fetch_archive_to_store,
     fetch_list,
     fetch_to_store,
     read_fetch_list,
@@ -29,11 +32,13 @@ from ringwatch.flows.core.settings import Settings, load_settings
 from ringwatch.flows.core.sync import sync
 from ringwatch.scrapers.errors import FetchError, SettingsError, WarehouseError
 from ringwatch.scrapers.http import PoliteClient
+from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.sources import Source
 from ringwatch.warehouse.captures import open_capture_store
 from tests.conftest import FAST_CONFIG, MAP_URL, read_fixture
 from tests.fake_site import FakeSite, Request, running
+from tests.fake_wayback import fake_wayback
 
 MAP_PATH = "/maps/d/kml?mid=1eYVDPh5itXq5acDT9b0BVeQwmESBa4cB&forcekml=1"
 REPORT_PATH = "/law-enforcement-information-requests"
@@ -249,23 +254,26 @@ def wayback_settings(tmp_path: Path, site: FakeSite) -> tuple[Settings, Settings
     return writer, worker, alone
 
 
-def test_a_backfill_fetched_elsewhere_asks_the_archive_nothing_and_loads_the_same(tmp_path: Path) -> None:
-    from ringwatch.flows.core.backfill import backfill
-    from ringwatch.flows.core.fetching import by_url, fetch_archive_to_store
-    from ringwatch.scrapers.quarter import Quarter
-    from tests.fake_wayback import fake_wayback
+SINCE, UNTIL = Quarter.parse("2020Q1"), Quarter.parse("2020Q3")
 
-    since, until = Quarter.parse("2020Q1"), Quarter.parse("2020Q3")
+
+def worker_fetched_archive(tmp_path: Path, site: FakeSite) -> tuple[Settings, Settings, Settings, dict[str, Capture]]:
+    """The fetch worker's part of a 2020Q1-Q3 map backfill, read back by the writer: the settings
+    of both sides (and of a writer that fetches itself), and the captures by URL."""
+    fake_wayback(site, MID, ARCHIVED)
+    writer, worker, alone = wayback_settings(tmp_path, site)
+    name = uuid.uuid4().hex
+    fetch_archive_to_store(worker, [Source.AGENCY_MAP], SINCE, UNTIL, name, PoliteClient(worker.http))
+    return writer, worker, alone, by_url(take_fetch_list(writer, name))
+
+
+def test_a_backfill_fetched_elsewhere_asks_the_archive_nothing_and_loads_the_same(tmp_path: Path) -> None:
     with running(FakeSite()) as site:
-        fake_wayback(site, MID, ARCHIVED)
-        writer, worker, alone = wayback_settings(tmp_path, site)
-        name = uuid.uuid4().hex
-        fetch_archive_to_store(worker, [Source.AGENCY_MAP], since, until, name, PoliteClient(worker.http))
+        writer, worker, alone, prefetched = worker_fetched_archive(tmp_path, site)
         asked_by_worker = sum(site.calls.values())
-        prefetched = by_url(take_fetch_list(writer, name))
-        filled = backfill(writer, since=since, until=until, source="agency_map", prefetched=prefetched)
+        filled = backfill(writer, since=SINCE, until=UNTIL, source="agency_map", prefetched=prefetched)
         asked_by_writer = sum(site.calls.values()) - asked_by_worker
-        assert not any(o.failed for o in backfill(alone, since=since, until=until, source="agency_map"))
+        assert not any(o.failed for o in backfill(alone, since=SINCE, until=UNTIL, source="agency_map"))
     assert [o.status.value for o in filled] == ["filled", "filled", "filled"]
     assert len(prefetched) == 1 + len(ARCHIVED)  # the CDX answer and one capture per quarter
     assert asked_by_writer == 0  # everything came from the fetch worker, through the store
@@ -276,20 +284,11 @@ def test_a_backfill_fetched_elsewhere_asks_the_archive_nothing_and_loads_the_sam
 
 
 def test_what_the_fetch_worker_did_not_fetch_the_writer_fetches_itself(tmp_path: Path) -> None:
-    from ringwatch.flows.core.backfill import backfill
-    from ringwatch.flows.core.fetching import by_url, fetch_archive_to_store
-    from ringwatch.scrapers.quarter import Quarter
-    from tests.fake_wayback import fake_wayback
-
-    since, until = Quarter.parse("2020Q1"), Quarter.parse("2020Q3")
     with running(FakeSite()) as site:
-        fake_wayback(site, MID, ARCHIVED)
-        writer, worker, _ = wayback_settings(tmp_path, site)
-        name = uuid.uuid4().hex
-        fetch_archive_to_store(worker, [Source.AGENCY_MAP], since, until, name, PoliteClient(worker.http))
-        prefetched = {url: c for url, c in by_url(take_fetch_list(writer, name)).items() if "20200612" not in url}
+        writer, _, _, everything = worker_fetched_archive(tmp_path, site)
+        prefetched = {url: c for url, c in everything.items() if "20200612" not in url}
         before = dict(site.calls)
-        filled = backfill(writer, since=since, until=until, source="agency_map", prefetched=prefetched)
+        filled = backfill(writer, since=SINCE, until=UNTIL, source="agency_map", prefetched=prefetched)
         asked = {path: n - before.get(path, 0) for path, n in site.calls.items()
                  if n > before.get(path, 0) and path != "/robots.txt"}
     assert [o.status.value for o in filled] == ["filled", "filled", "filled"]
