@@ -13,10 +13,10 @@ from ringwatch.flows.core import backfill as jobs
 from ringwatch.flows.core.events import Event
 from ringwatch.flows.core.fetching import by_url
 from ringwatch.flows.core.settings import Settings, load_settings
-from ringwatch.flows.orchestration.fetch import FetchOn
+from ringwatch.flows.orchestration.fetch import FetchOn, run_logger
 from ringwatch.flows.orchestration.params import required_quarter
 from ringwatch.flows.orchestration.tasks import in_flow_run, prefect_steps
-from ringwatch.scrapers.errors import RingwatchError
+from ringwatch.scrapers.errors import FetchError, RingwatchError
 from ringwatch.scrapers.records import Capture
 from ringwatch.scrapers.sources import Source, sources_for
 
@@ -65,10 +65,15 @@ def backfill(since: str, until: str, source: str = "all", dry_run: bool = False,
 
 def fetched_elsewhere(settings: Settings, since: str, until: str, sources: list[Source]) -> dict[str, Capture]:
     """The Wayback fetches of this backfill, made on a worker of [flow] fetch_deployment before
-    the writer slot is taken; a source that failed there is fetched here instead, as it says."""
+    the writer slot is taken. What failed there (a source, or the whole fetch run) is fetched
+    here instead, and the log says so."""
     elsewhere = FetchOn(settings, settings.flow.fetch_deployment, sources, archive=(since, until))
-    fetched = elsewhere.everything()
+    try:
+        fetched = elsewhere.everything()
+    except FetchError as exc:
+        run_logger().warning(f"{exc} Fetching the backfill here instead.")
+        return {}
     for source, pages in fetched.items():
         if isinstance(pages, str):
-            get_run_logger().warning(f"{source}: the fetch worker could not fetch it ({pages}); fetching it here")
+            run_logger().warning(f"{source}: the fetch worker could not fetch it ({pages}); fetching it here")
     return by_url(fetched)

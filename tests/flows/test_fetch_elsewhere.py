@@ -294,3 +294,94 @@ def test_what_the_fetch_worker_did_not_fetch_the_writer_fetches_itself(tmp_path:
     assert [o.status.value for o in filled] == ["filled", "filled", "filled"]
     # Only the one capture left out of the list was fetched by the writer.
     assert list(asked.values()) == [1] and "/web/20200612120000id_/" in next(iter(asked))
+
+
+# --- FetchOn: how the writer waits for a fetch run, and how it says it failed -------------------
+
+class FakeRuns:
+    """Prefect's run_deployment and read_flow_run for FetchOn, with a clock that moves a second
+    per wait; `states` are what successive reads of the run see (the last one repeats)."""
+
+    def __init__(self, states: list[Any], *, refuse: Exception | None = None) -> None:
+        from prefect.client.schemas.objects import FlowRun
+
+        self.flow_run, self.states, self.refuse = FlowRun, states, refuse
+        self.now, self.started, self.reads = 0.0, 0, 0
+        self.run = FlowRun(name="quiet-fox", flow_id=uuid.uuid4(), state=states[0])
+
+    def start(self, deployment: str, **kwargs: Any) -> Any:
+        if self.refuse is not None:
+            raise self.refuse
+        self.started += 1
+        return self.run
+
+    def read(self, run_id: Any) -> Any:
+        state = self.states[min(self.reads, len(self.states) - 1)]
+        self.reads += 1
+        return self.run.model_copy(update={"state": state})
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+
+def fetch_on(tmp_path: Path, runs: FakeRuns, *, patience: float = 1800) -> Any:
+    from ringwatch.flows.orchestration.fetch import FetchOn
+
+    settings = load_settings(db_path=tmp_path / "rw.duckdb")
+    settings = replace(settings, flow=replace(settings.flow, patience_seconds=patience))
+    return FetchOn(settings, "fetch/fetch-anywhere", [Source.AGENCY_MAP], start_run=runs.start, read_run=runs.read,
+                   clock=lambda: runs.now, sleep=runs.sleep)
+
+
+def test_a_fetch_deployment_that_cannot_be_started_fails_each_source_in_one_line(tmp_path: Path) -> None:
+    from prefect.exceptions import ObjectNotFound
+
+    runs = FakeRuns([None], refuse=ObjectNotFound(http_exc=Exception("Deployment not found")))
+    elsewhere = fetch_on(tmp_path, runs)
+    elsewhere.start({})  # the sync flow starts it before its sources: nothing is raised there
+    with pytest.raises(FetchError, match="could not start a fetch run of the deployment fetch/fetch-anywhere"
+                                         r".*ObjectNotFound.*Deploy it") as caught:
+        elsewhere(Source.AGENCY_MAP, {})
+    assert caught.value.url == "fetch/fetch-anywhere"
+
+
+def test_a_fetch_run_no_worker_takes_ends_after_the_patience_and_says_so(tmp_path: Path,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from prefect.states import Scheduled
+
+    runs = FakeRuns([Scheduled()])
+    with caplog.at_level(logging.INFO), pytest.raises(FetchError, match="still scheduled after 150 s .*is a worker"):
+        fetch_on(tmp_path, runs, patience=150)(Source.AGENCY_MAP, {})
+    said = [r.getMessage() for r in caplog.records if "still waiting for the fetch run quiet-fox" in r.getMessage()]
+    assert len(said) == 2  # at 60 and 120 s
+
+
+def test_a_fetch_run_that_failed_names_itself_and_its_reason(tmp_path: Path) -> None:
+    from prefect.states import Failed, Running, Scheduled
+
+    runs = FakeRuns([Scheduled(), Running(), Failed(message="robots.txt unreachable")])
+    with pytest.raises(FetchError, match="the fetch run quiet-fox .* ended failed: robots.txt unreachable"):
+        fetch_on(tmp_path, runs)(Source.AGENCY_MAP, {})
+    assert runs.started == 1 and runs.reads == 3
+
+
+def test_a_backfill_whose_fetch_run_failed_fetches_here_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                                     caplog: pytest.LogCaptureFixture) -> None:
+    import logging
+
+    from ringwatch.flows.orchestration import backfill as flow_module
+    from ringwatch.flows.orchestration.fetch import FetchOn
+
+    def failed(self: Any) -> Any:
+        raise FetchError("the fetch run quiet-fox of fetch/fetch-anywhere ended crashed: worker lost.",
+                         url="fetch/fetch-anywhere")
+
+    monkeypatch.setattr(FetchOn, "everything", failed)
+    with caplog.at_level(logging.WARNING):
+        prefetched = flow_module.fetched_elsewhere(load_settings(db_path=tmp_path / "rw.duckdb"), "2020Q1", "2020Q2",
+                                                   [Source.AGENCY_MAP])
+    assert prefetched == {}  # the writer's backfill then asks the archive itself
+    assert any("ended crashed: worker lost. Fetching the backfill here instead." in r.getMessage()
+               for r in caplog.records)
