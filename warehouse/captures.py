@@ -60,6 +60,28 @@ def _fetch_list_name(name: str) -> str:
     return name
 
 
+def _no_fetch_list(where: str) -> WarehouseError:
+    return WarehouseError(f"no fetch list {where}: the fetch ran against another capture store, or failed "
+                          "before it wrote one. The fetch workers and the writer must share [warehouse] captures "
+                          "(RINGWATCH_CAPTURES).")
+
+
+def _write_whole(path: Path, data: bytes) -> None:
+    """Write under a temporary name in the same folder, then rename: a reader sees the whole
+    file or none, and a crash leaves no half-written file under the real name."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _checked(body: bytes, sha256: str, where: str) -> bytes:
     """Bytes that hash to the name they are stored under; anything else was changed after it was
     stored and must not be parsed as what was fetched."""
@@ -88,32 +110,13 @@ class BlobStore:
 
     def put(self, capture: Capture) -> str:
         path = self.path_for(capture.sha256)
-        if path.exists():
-            return str(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(capture.body)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        if not path.exists():
+            _write_whole(path, capture.body)
         return str(path)
 
     def put_fetch_list(self, name: str, data: bytes) -> str:
         path = self.root / "fetches" / f"{_fetch_list_name(name)}.json"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        _write_whole(path, data)
         return str(path)
 
     def get_fetch_list(self, name: str) -> bytes:
@@ -121,9 +124,7 @@ class BlobStore:
         try:
             return path.read_bytes()
         except FileNotFoundError as exc:
-            raise WarehouseError(f"no fetch list {path}: the fetch ran against another capture store, or "
-                                 "failed before it wrote one. The fetch workers and the writer must share "
-                                 "[warehouse] captures (RINGWATCH_CAPTURES).") from exc
+            raise _no_fetch_list(str(path)) from exc
 
     def get(self, sha256: str) -> bytes:
         path = self.path_for(sha256)
@@ -182,9 +183,7 @@ class RemoteBlobStore:
             try:
                 return bytes(self.fs.cat_file(f"{self.root}/fetches/{name}.json"))
             except FileNotFoundError as exc:
-                raise WarehouseError(f"no fetch list {where}: the fetch ran against another capture store, or "
-                                     "failed before it wrote one. The fetch workers and the writer must share "
-                                     "[warehouse] captures (RINGWATCH_CAPTURES).") from exc
+                raise _no_fetch_list(where) from exc
 
     def get(self, sha256: str) -> bytes:
         with _storage_errors(self.describe(sha256)):
