@@ -30,6 +30,11 @@ from ringwatch.flows.core.fetching import (
 )
 from ringwatch.flows.core.settings import Settings, load_settings
 from ringwatch.flows.core.sync import sync
+
+# Prefect is imported here, at collection: imported inside a test, its logging set-up would take
+# caplog's handler off the root logger.
+from ringwatch.flows.orchestration import backfill as flow_module
+from ringwatch.flows.orchestration.fetch import FetchOn
 from ringwatch.scrapers.errors import FetchError, SettingsError, WarehouseError
 from ringwatch.scrapers.http import PoliteClient
 from ringwatch.scrapers.quarter import Quarter
@@ -325,8 +330,6 @@ class FakeRuns:
 
 
 def fetch_on(tmp_path: Path, runs: FakeRuns, *, patience: float = 1800) -> Any:
-    from ringwatch.flows.orchestration.fetch import FetchOn
-
     settings = load_settings(db_path=tmp_path / "rw.duckdb")
     settings = replace(settings, flow=replace(settings.flow, patience_seconds=patience))
     return FetchOn(settings, "fetch/fetch-anywhere", [Source.AGENCY_MAP], start_run=runs.start, read_run=runs.read,
@@ -370,9 +373,6 @@ def test_a_fetch_run_that_failed_names_itself_and_its_reason(tmp_path: Path) -> 
 def test_a_backfill_whose_fetch_run_failed_fetches_here_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                                      caplog: pytest.LogCaptureFixture) -> None:
     import logging
-
-    from ringwatch.flows.orchestration import backfill as flow_module
-    from ringwatch.flows.orchestration.fetch import FetchOn
 
     def failed(self: Any) -> Any:
         raise FetchError("the fetch run quiet-fox of fetch/fetch-anywhere ended crashed: worker lost.",
