@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -68,16 +69,23 @@ class Postgres:
 
     @property
     def url(self) -> str:
-        return f"postgresql+asyncpg://prefect@127.0.0.1:{self.port}/prefect"
+        return database_url(self.port)
+
+
+def database_url(port: int) -> str:
+    """Prefect's connection URL for the cluster `postgres(port)` starts."""
+    return f"postgresql+asyncpg://prefect@127.0.0.1:{port}/prefect"
 
 
 @contextmanager
-def postgres(base: Path, port: int | None = None) -> Iterator[Postgres]:
+def postgres(port: int | None = None) -> Iterator[Postgres]:
     """A throwaway cluster on 127.0.0.1 and `port` (or a free one): no fsync (nothing here must
-    survive a power cut), trust authentication, one database named prefect."""
+    survive a power cut), trust authentication, one database named prefect. Its folder is a new
+    one in the system's temporary folder (the postgres user cannot enter pytest's), removed at
+    the end: it is this function's own."""
     bin_dir = postgres_bin()
     assert bin_dir is not None
-    base.mkdir(parents=True, exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix="rw-it-pg-"))
     if os.geteuid() == 0:
         entry = pwd.getpwnam("postgres")
         os.chown(base, entry.pw_uid, entry.pw_gid)
@@ -96,6 +104,7 @@ def postgres(base: Path, port: int | None = None) -> Iterator[Postgres]:
     finally:
         subprocess.run(_as_postgres_user([str(bin_dir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop"]),
                        capture_output=True)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @dataclass

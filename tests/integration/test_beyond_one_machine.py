@@ -180,14 +180,14 @@ def scenario(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRe
                 plain = {k: v for k, v in os.environ.items()
                          if not k.startswith(("PREFECT_", "RINGWATCH_", "PYTEST"))}
                 server = cluster.prefect_server(
-                    host=host, port=api_port, database_url=cluster.Postgres(base, pg_port).url,
+                    host=host, port=api_port, database_url=cluster.database_url(pg_port),
                     home=base / "server-home", env=plain, log=base / "server.log", database_ready=ready)
                 processes.append(server)
                 site = stack.enter_context(running(site_for(host)))
                 moto = moto_server.ThreadedMotoServer(ip_address=host, port=0, verbose=False)
                 moto.start()
                 stack.callback(moto.stop)
-                stack.enter_context(cluster.postgres(Path(f"/tmp/rw-it-pg-{os.getpid()}"), port=pg_port))
+                stack.enter_context(cluster.postgres(port=pg_port))
                 ready.touch()
             try:
                 yield from _run(done, clock, base, host, ns, site, moto, (api, server), mp, s3fs, processes)
