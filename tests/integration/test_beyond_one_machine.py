@@ -338,7 +338,7 @@ def _run(done: Scenario, clock: Clock, base: Path, host: str, ns: object, site: 
         done.fetched_on_b = [run_id for run_id, _ in done.fetch_runs if str(run_id) in b.output()]
         done.runs = {**final, "victim": client.read_flow_run(victim.id)}
         for name, run in final.items():
-            own = all_logs(client, run.id)
+            own = final_logs(client, run.id)
             done.logs[name] = [log.message for log in own]
             got = [log.timestamp for log in own if log.message.startswith("got the warehouse writer slot")]
             released = [log.timestamp for log in own if log.message.startswith("released the warehouse writer slot")]
@@ -409,6 +409,17 @@ def all_logs(client: Any, run_id: Any) -> list[Any]:
         found += page
         if len(page) < 200:
             return found
+
+
+def final_logs(client: Any, run_id: Any, seconds: float = 15) -> list[Any]:
+    """A finished run's whole log. Its process sends the last lines in a batch after the run's
+    state is final, so read until the engine's closing line ("Finished in state ...") is there."""
+    deadline = time.monotonic() + seconds
+    while True:
+        logs = all_logs(client, run_id)
+        if any(log.message.startswith("Finished in state") for log in logs) or time.monotonic() > deadline:
+            return logs
+        time.sleep(0.2)
 
 
 def wait_for(condition: Any, seconds: float, say: Any) -> None:
