@@ -43,9 +43,6 @@ MAX_KML_BYTES = 50_000_000
 # How deep libxml2 lets elements nest without huge_tree (an export nests under ten deep).
 MAX_KML_DEPTH = 256
 
-_ACTIVE_DATE = "active date"
-_PROFILE = "agency profile"
-
 
 @dataclass(frozen=True, slots=True)
 class KmlDocument:
@@ -90,11 +87,22 @@ def read_kml(data: bytes, *, url: str, links_only: bool = False,
 
 
 def _read_stream(stream: io.BufferedReader[Any], *, url: str, links_only: bool) -> KmlDocument:
-    kml = stream.peek(512)[:512]  # the head, for the checks and for error snippets
+    """One pass over the document in which Python sees only the elements it reads or removes:
+    libxml2 builds the tree and reports the root and the ends of _REPORTED elements.
+
+    Each is read if it is a Placemark or NetworkLink, then removed with whatever came before it
+    in its Folder or Document (anything unknown, all but a container's first name), so memory
+    stays flat however large the file. What is never reported cannot pile up either: a run of
+    more than MAX_KML_TAGS_UNREPORTED tags in which none ends is refused (_ReportedOften).
+    """
+    head = stream.peek(64 * 1024)  # what is buffered: the root's name if the parse fails early
+    kml = head[:512]  # for the checks and for error snippets
     _reject_non_xml(kml, url=url)
+    spacing = _ReportedOften(stream, url=url)
     parser = etree.iterparse(
-        stream,
+        spacing,
         events=("start", "end"),
+        tag=_REPORTED,
         resolve_entities=False,
         no_network=True,
         load_dtd=False,
@@ -104,40 +112,34 @@ def _read_stream(stream: io.BufferedReader[Any], *, url: str, links_only: bool) 
     )
     agencies: list[Agency] = []
     links: list[str] = []
-    layers: dict[etree._Element, str | None] = {}
-    saw_root = False
-    first_element: str | None = None
-    inside = 0  # depth inside a Placemark or NetworkLink: their parts are read at their end
+    containers = _Containers()
+    root: etree._Element | None = None
     try:
         for event, element in parser:
-            local = _local(element)
+            spacing.reported()
+            if root is None:  # the root's start (a <kml> root), else the first feature in another
+                root = element.getroottree().getroot()
+                _check_root(root, url=url, data=kml)
             if event == "start":
-                if not saw_root:
-                    if local != "kml":
-                        first_element = local
-                        break
-                    saw_root = True
-                    _check_root(element, url=url, data=kml)
-                elif local in ("Placemark", "NetworkLink"):
-                    inside += 1
                 continue
-            if local in ("Placemark", "NetworkLink"):
-                inside -= 1
-                if local == "NetworkLink":
-                    href = _text(element, "Link/href") or _text(element, "Url/href")
-                    if href:
-                        links.append(href.strip())
-                elif not links_only:
-                    agencies.append(_agency_from(element, position=len(agencies), url=url, layers=layers))
-                _discard(element)
-            elif inside or local in ("kml", "Document") or (local == "name" and _first_name_of_container(element)):
+            local = _LOCAL_NAMES.get(element.tag) or _local(element)
+            if local == "kml":
                 continue
-            else:
-                # Styles, schemas, finished Folders, anything unknown: nothing more is read from
-                # them, so nothing of them is kept. Memory stays flat however large the file.
-                layers.pop(element, None)
-                _discard(element)
-    except etree.XMLSyntaxError as exc:
+            if local == "Placemark":
+                if not links_only:
+                    agencies.append(_agency_from(element, position=len(agencies), url=url, containers=containers))
+            elif local == "NetworkLink":
+                href = _text(element, "Link/href") or _text(element, "Url/href")
+                if href:
+                    links.append(href.strip())
+            elif local == "Folder":
+                containers.forget(element)
+            containers.discard_up_to(element)
+    except (etree.XMLSyntaxError, ParseError) as exc:
+        if root is None and (name := _root_name_in(head)) is not None:
+            _check_root_name(name, url=url, data=kml)
+        if isinstance(exc, ParseError):
+            raise
         if "excessive depth in document" in str(exc).lower():  # libxml2 ends there, without huge_tree
             raise ParseError(
                 f"{SOURCE}: {url} nests its elements more than {MAX_KML_DEPTH} deep, so it was not read: a Google "
@@ -150,39 +152,113 @@ def _read_stream(stream: io.BufferedReader[Any], *, url: str, links_only: bool) 
             "The download may be truncated or the page may have changed.",
             url=url, expected="well-formed KML", snippet=snippet_of(kml),
         ) from exc
-    root = parser.root
-    if not saw_root and first_element is not None:
-        found = first_element
-        raise ParseError(
-            f"{SOURCE}: {url} is XML but its root is <{found}>, not <kml>; "
-            "expected a Google My Maps KML export.",
-            url=url, expected="<kml> root", snippet=snippet_of(kml),
-        )
-    if root is None or not saw_root:
-        raise ParseError(f"{SOURCE}: {url} ended before its first element; expected KML.",
-                         url=url, expected="KML", snippet=snippet_of(kml))
+    if root is None:
+        root = parser.root
+        if root is None:
+            raise ParseError(f"{SOURCE}: {url} ended before its first element; expected KML.",
+                             url=url, expected="KML", snippet=snippet_of(kml))
+        _check_root(root, url=url, data=kml)
     title = clean_text(_text(root, "Document/name")) or None
     return KmlDocument(title=title, agencies=tuple(agencies), network_links=tuple(links))
 
 
-def _discard(element: etree._Element) -> None:
-    element.clear()
-    parent = element.getparent()
-    if parent is not None:
+# What the parser reports: the root, so that it is checked (a DTD, its namespace) before anything
+# is read; the features read; and the styles and schemas an export holds, so that they are removed.
+_REPORTED = ("{*}kml", "{*}Placemark", "{*}NetworkLink", "{*}Folder", "{*}Style", "{*}StyleMap", "{*}Schema")
+_REPORTED_NAMES = "Placemark, Folder, NetworkLink, Style, StyleMap or Schema"
+_CONTAINERS = ("Folder", "Document", "kml")
+# A Google My Maps export ends a Placemark every twenty tags or so, and a style every few before
+# them. A run of this many tags in which none of _REPORTED ends is not an export; the tree libxml2
+# builds of it stays in tens of megabytes. Tags, not bytes, since a node costs far more than a
+# byte of text: a long description is no danger, a million empty elements are.
+MAX_KML_TAGS_UNREPORTED = 200_000
+
+
+class _ReportedOften(io.RawIOBase):
+    """The stream as the parser reads it, refusing a run of MAX_KML_TAGS_UNREPORTED tags (`<`,
+    counted in C) in which no reported element ended. The parser builds all it reads and only
+    reported elements are removed, so this bounds what a file of anything else can hold."""
+
+    def __init__(self, stream: io.BufferedReader[Any], *, url: str) -> None:
+        self.stream, self.url, self.limit, self.since = stream, url, MAX_KML_TAGS_UNREPORTED, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self.stream.read(size if size and size > 0 else 64 * 1024)
+        self.since += chunk.count(b"<")
+        if self.since > self.limit:
+            raise ParseError(
+                f"{SOURCE}: {self.url} runs for more than {self.limit:,} tags without a {_REPORTED_NAMES} "
+                "ending; a Google My Maps export ends one every twenty tags or so, so this is not a map export "
+                "as we know it, and it was not read further (to keep memory small). If it is a genuine export, "
+                "please report it.",
+                url=self.url, expected=f"a {_REPORTED_NAMES} ending within every {self.limit:,} tags",
+            )
+        return chunk
+
+    def reported(self) -> None:
+        self.since = 0
+
+
+class _Containers:
+    """The layer name of each Folder and Document a placemark was read in, and the removal of
+    what has been read."""
+
+    def __init__(self) -> None:
+        self.layers: dict[etree._Element, str | None] = {}
+
+    def layer_of(self, placemark: etree._Element) -> str | None:
+        """The name of the innermost Folder (else the Document) holding the placemark.
+
+        A container's name is its first `name` child before the way to the first placemark
+        looked up in it (KML puts it first), read once and kept: parsing stays linear.
+        """
+        on_the_way = placemark
+        for ancestor in placemark.iterancestors():
+            if _local(ancestor) in ("Folder", "Document"):
+                if ancestor in self.layers:
+                    name = self.layers[ancestor]
+                else:
+                    name = self.layers[ancestor] = _name_before(ancestor, on_the_way)
+                if name:
+                    return name
+            on_the_way = ancestor
+        return None
+
+    def forget(self, folder: etree._Element) -> None:
+        self.layers.pop(folder, None)
+
+    def discard_up_to(self, element: etree._Element) -> None:
+        """Remove a reported element once read and, in a Folder, Document or the root, all that
+        came before it there but for Documents and a container's first name (its layer, or the
+        map's title, may yet be read from it)."""
+        parent = element.getparent()
+        if parent is None:
+            element.clear()
+            return
+        element.clear()
+        if _local(parent) in _CONTAINERS:
+            kept_name = False
+            earlier = list(element.itersiblings(preceding=True))
+            earlier.reverse()
+            for before in earlier:
+                local = _local(before)
+                if local == "Document" or (local == "name" and not kept_name):
+                    kept_name = kept_name or local == "name"
+                    continue
+                parent.remove(before)
         parent.remove(element)
 
 
-def _first_name_of_container(element: etree._Element) -> bool:
-    """A Folder's or Document's name, read for the layer of the placemarks inside it."""
-    parent = element.getparent()
-    if parent is None or _local(parent) not in ("Folder", "Document"):
-        return False
-    previous = element.getprevious()
-    while previous is not None:
-        if _local(previous) == "name":
-            return False
-        previous = previous.getprevious()
-    return True
+def _name_before(container: etree._Element, child: etree._Element) -> str | None:
+    for before in container:
+        if before is child:
+            return None
+        if _local(before) == "name":
+            return clean_text(before.text) or None
+    return None
 
 
 def is_kmz(data: bytes) -> bool:
@@ -264,6 +340,7 @@ def _reject_non_xml(data: bytes, *, url: str) -> None:
 
 
 def _check_root(root: etree._Element, *, url: str, data: bytes) -> None:
+    _check_root_name(_local(root), url=url, data=data)
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.doctype:
         # KML never needs a DTD; one here is an entity bomb or an external-entity probe.
@@ -279,6 +356,28 @@ def _check_root(root: etree._Element, *, url: str, data: bytes) -> None:
             f"({KML_NAMESPACES[0]}).",
             url=url, expected="the KML 2.2 namespace",
         )
+
+
+def _check_root_name(name: str, *, url: str, data: bytes) -> None:
+    if name != "kml":
+        raise ParseError(
+            f"{SOURCE}: {url} is XML but its root is <{name}>, not <kml>; "
+            "expected a Google My Maps KML export.",
+            url=url, expected="<kml> root", snippet=snippet_of(data),
+        )
+
+
+def _root_name_in(head: bytes) -> str | None:
+    """The root element's local name as the head of the file gives it, for a file that failed
+    before the parser reported its root: a broken page that is not KML is named as such."""
+    reader = etree.XMLPullParser(events=("start",), resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        reader.feed(head)
+        for _event, element in reader.read_events():
+            return _local(element) if isinstance(element, etree._Element) else None
+    except etree.XMLSyntaxError:
+        pass
+    return None
 
 
 def _children(element: etree._Element, path: str) -> Iterator[etree._Element]:
@@ -311,76 +410,63 @@ def _local(element: etree._Element) -> str:
     return local
 
 
-def _layer_of(placemark: etree._Element, cache: dict[etree._Element, str | None]) -> str | None:
-    """The name of the innermost Folder (else the Document) holding the placemark.
-
-    Cached per container: the name comes before the Placemarks, and scanning a Folder's
-    children once per placemark would make parsing quadratic.
-    """
-    for ancestor in placemark.iterancestors():
-        if _local(ancestor) not in ("Folder", "Document"):
-            continue
-        if ancestor not in cache:
-            cache[ancestor] = None
-            for child in ancestor:
-                local = _local(child)
-                if local == "name":
-                    cache[ancestor] = clean_text(child.text) or None
-                    break
-                if local in ("Placemark", "Folder"):
-                    break
-        if cache[ancestor]:
-            return cache[ancestor]
-    return None
+# The ExtendedData fields read by name, by their name_key; other names are kept as written.
+_ACTIVE_DATE = "active date"
+_PROFILE = "agency profile"
+_FIELD_KEYS: dict[str, str] = {}  # name_key of a field name: a map repeats a handful
 
 
-@dataclass(slots=True)
-class _RawPlacemark:
-    name: str | None = None
-    address: str | None = None
-    coordinates: str | None = None
-    data: list[tuple[str, str]] | None = None
+def _field_key(field_name: str) -> str:
+    key = _FIELD_KEYS.get(field_name)
+    if key is None:
+        key = name_key(field_name)
+        if len(_FIELD_KEYS) < 1024:  # bounded, as _LOCAL_NAMES
+            _FIELD_KEYS[field_name] = key
+    return key
 
 
-def _read_placemark(placemark: etree._Element) -> _RawPlacemark:
+def _read_placemark(placemark: etree._Element) -> tuple[str | None, str | None, str | None, list[tuple[str, str]]]:
     """One pass over the placemark's children: name, address, Point/coordinates and the
     ExtendedData fields (`Data/value` and `SchemaData/SimpleData`), whatever the namespace."""
-    raw = _RawPlacemark(data=[])
+    name = address = coordinates = None
+    data: list[tuple[str, str]] = []
     for child in placemark:
-        local = _local(child)
+        local = _LOCAL_NAMES.get(child.tag) or _local(child)
         if local == "name":
-            raw.name = child.text
+            name = child.text
         elif local == "address":
-            raw.address = child.text
+            address = child.text
         elif local == "Point":
             for part in child:
-                if _local(part) == "coordinates":
-                    raw.coordinates = part.text
+                if (_LOCAL_NAMES.get(part.tag) or _local(part)) == "coordinates":
+                    coordinates = part.text
         elif local == "ExtendedData":
             for entry in child:
-                kind = _local(entry)
+                kind = _LOCAL_NAMES.get(entry.tag) or _local(entry)
                 if kind == "Data":
-                    value = next((v.text for v in entry if _local(v) == "value"), None)
-                    raw.data.append((clean_text(entry.get("name")), clean_text(value)))  # type: ignore[union-attr]
+                    value = None
+                    for part in entry:
+                        if (_LOCAL_NAMES.get(part.tag) or _local(part)) == "value":
+                            value = part.text
+                            break
+                    data.append((clean_text(entry.get("name")), clean_text(value)))
                 elif kind == "SchemaData":
                     for simple in entry:
-                        if _local(simple) == "SimpleData":
-                            raw.data.append((clean_text(simple.get("name")), clean_text(simple.text)))  # type: ignore[union-attr]
-    return raw
+                        if (_LOCAL_NAMES.get(simple.tag) or _local(simple)) == "SimpleData":
+                            data.append((clean_text(simple.get("name")), clean_text(simple.text)))
+    return name, address, coordinates, data
 
 
-def _agency_from(placemark: etree._Element, *, position: int, url: str,
-                 layers: dict[etree._Element, str | None]) -> Agency:
-    raw = _read_placemark(placemark)
-    name = clean_text(raw.name)
-    where = f"placemark #{position + 1} ({name!r})" if name else f"placemark #{position + 1}"
-    address = clean_text(raw.address) or None
+def _agency_from(placemark: etree._Element, *, position: int, url: str, containers: _Containers) -> Agency:
+    raw_name, raw_address, raw_coordinates, data = _read_placemark(placemark)
+    name = clean_text(raw_name)
+    address = clean_text(raw_address) or None
     city, state = split_address(address)
     active_raw: str | None = None
     profile_url: str | None = None
     unknown: list[tuple[str, str]] = []
-    for field_name, value in raw.data or ():
-        key = name_key(field_name)
+    for field_name, value in data:
+        key = _field_key(field_name)
         if key == _ACTIVE_DATE:
             active_raw = value
         elif key == _PROFILE:
@@ -391,13 +477,13 @@ def _agency_from(placemark: etree._Element, *, position: int, url: str,
         active_date = parse_active_date(active_raw)
     except ValueError as exc:
         raise ParseError(
-            f"{SOURCE}: {url}: {where} has an Active Date we cannot read ({exc}). If Ring "
+            f"{SOURCE}: {url}: {_where(name, position)} has an Active Date we cannot read ({exc}). If Ring "
             "changed the format, extend scrapers.normalize.parse_active_date and run "
             "'ringwatch reparse'; the raw capture is kept.",
             url=url, expected="Active Date as M/D/YY, M/D/YYYY or YYYY-MM-DD",
         ) from exc
-    latitude, longitude = _coordinates(raw.coordinates, where=where, url=url)
-    layer = _layer_of(placemark, layers)
+    latitude, longitude = _coordinates(raw_coordinates, name=name, position=position, url=url)
+    layer = containers.layer_of(placemark)
     agency_type, basis = classify_agency(name, layer)
     return Agency(
         agency_id=agency_id_for(profile_url=profile_url, name=name, city=city, state=state),
@@ -417,20 +503,28 @@ def _agency_from(placemark: etree._Element, *, position: int, url: str,
     )
 
 
-def _coordinates(raw: str | None, *, where: str, url: str) -> tuple[float | None, float | None]:
-    if raw is None or not raw.strip():
+def _where(name: str, position: int) -> str:
+    """A placemark as an error message names it."""
+    return f"placemark #{position + 1} ({name!r})" if name else f"placemark #{position + 1}"
+
+
+def _coordinates(raw: str | None, *, name: str, position: int, url: str) -> tuple[float | None, float | None]:
+    parts = raw.split(None, 1) if raw is not None else None
+    if not parts:
         return None, None
-    parts = raw.strip().split()[0].split(",")
+    values = parts[0].split(",")
     try:
-        longitude, latitude = float(parts[0]), float(parts[1])
+        longitude, latitude = float(values[0]), float(values[1])
     except (ValueError, IndexError) as exc:
         raise ParseError(
-            f"{SOURCE}: {url}: {where} has coordinates {raw.strip()!r}; expected 'lon,lat[,alt]'.",
+            f"{SOURCE}: {url}: {_where(name, position)} has coordinates {raw.strip()!r}; "  # type: ignore[union-attr]
+            "expected 'lon,lat[,alt]'.",
             url=url, expected="Point/coordinates as lon,lat[,alt]",
         ) from exc
     if not (-90 <= latitude <= 90 and -180 <= longitude <= 180):
         raise ParseError(
-            f"{SOURCE}: {url}: {where} has coordinates out of range ({raw.strip()!r}).",
+            f"{SOURCE}: {url}: {_where(name, position)} has coordinates out of range "
+            f"({raw.strip()!r}).",  # type: ignore[union-attr]
             url=url, expected="longitude in [-180, 180] and latitude in [-90, 90]",
         )
     return latitude, longitude

@@ -81,13 +81,27 @@ _TYPE_RULES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("fire", re.compile(r"\b(fire|firefighters?|ems|rescue|fd)\b", re.I)),
     ("police", re.compile(r"\b(marshals?|public safety|dps)\b", re.I)),
 )
+# The same rules for ASCII text, lower-cased once: a map's names are almost all ASCII, and a
+# case-sensitive search is quicker. Other text keeps the rules above (re.I also folds the
+# Kelvin sign, the long s and dotted capitals, which str.lower() does not).
+_ASCII_TYPE_RULES = tuple((agency_type, re.compile(pattern.pattern)) for agency_type, pattern in _TYPE_RULES)
 
 
 def _type_in(text: str) -> str | None:
-    for agency_type, pattern in _TYPE_RULES:
+    if text.isascii():
+        text, rules = text.lower(), _ASCII_TYPE_RULES
+    else:
+        rules = _TYPE_RULES
+    for agency_type, pattern in rules:
         if pattern.search(text):
             return agency_type
     return None
+
+
+@functools.lru_cache(maxsize=256)
+def _layer_type(layer: str) -> str | None:
+    """A layer name's type, if it says one: a map has a handful of layers, read once each."""
+    return None if "law enforcement" in layer.lower() else _type_in(layer)
 
 
 def classify_agency(name: str, layer: str | None) -> tuple[str, str]:
@@ -96,8 +110,8 @@ def classify_agency(name: str, layer: str | None) -> tuple[str, str]:
     A layer called "Law Enforcement" does not say police or sheriff, so the name decides;
     a layer called "Fire Departments" does.
     """
-    if layer and "law enforcement" not in layer.lower():
-        from_layer = _type_in(layer)
+    if layer:
+        from_layer = _layer_type(layer)
         if from_layer:
             return from_layer, "layer"
     return _type_in(name) or "other", "name"
@@ -141,10 +155,18 @@ _UUID = re.compile(
 )
 
 
+_PROFILE_PREFIX = "https://agency.ring.com/agencies/"
+
+
 def uuid_from_profile(url: str | None) -> str | None:
-    """Ring's `https://agency.ring.com/agencies/<uuid>` carries the agency's stable id."""
+    """Ring's `https://agency.ring.com/agencies/<uuid>` carries the agency's stable id: the
+    first uuid in the URL, whatever else it holds. Every placemark has one, so the plain
+    form is matched where it stands rather than searched for."""
     if not url:
         return None
+    if len(url) == len(_PROFILE_PREFIX) + 36 and url.startswith(_PROFILE_PREFIX) and (
+            m := _UUID.match(url, len(_PROFILE_PREFIX))):
+        return m[0].lower()
     m = _UUID.search(url)
     return m[0].lower() if m else None
 

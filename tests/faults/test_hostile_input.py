@@ -120,6 +120,41 @@ def test_a_large_kmz_is_streamed_into_the_parser_in_little_memory(tmp_path: Path
     assert peak_mib < 256, peak_mib
 
 
+REFUSE_IN_A_FRESH_PROCESS = """
+import re, sys
+from pathlib import Path
+from ringwatch.scrapers.agency_map import parse_agency_map
+from ringwatch.scrapers.errors import ParseError
+try:
+    parse_agency_map(Path(sys.argv[1]).read_bytes(), source_url="junk.kmz", max_inflated_bytes=400_000_000)
+    outcome = "read"
+except ParseError as exc:
+    outcome = str(exc).split(";")[0]
+peak_kib = int(re.search(r"VmHWM:\\s+(\\d+) kB", Path("/proc/self/status").read_text())[1])
+print(outcome)
+print(peak_kib // 1024)
+"""
+
+
+def test_a_kmz_of_millions_of_unknown_elements_is_refused_in_little_memory(tmp_path: Path) -> None:
+    """Empty elements cost libxml2 far more than their bytes: five million of them (40 MB of KML)
+    would take a gigabyte as a tree. Only the elements the reader knows are removed as it goes,
+    so a long run of others is refused at MAX_KML_TAGS_UNREPORTED, long before that."""
+    path = tmp_path / "junk.kmz"
+    head, tail = synthetic_map_kml(30).split(b"<Document>", 1)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive, archive.open("doc.kml", "w") as member:
+        member.write(head + b"<Document>")
+        for _ in range(50):
+            member.write(b"<a/>" * 100_000 + b"\n")
+        member.write(tail)
+    out = subprocess.run([sys.executable, "-c", REFUSE_IN_A_FRESH_PROCESS, str(path)], cwd=ROOT, check=True,
+                         capture_output=True, text=True, timeout=120).stdout.splitlines()
+    outcome, peak_mib = out[0], int(out[1])
+    assert outcome == "agency_map: junk.kmz runs for more than 200,000 tags without a Placemark, Folder, " \
+                      "NetworkLink, Style, StyleMap or Schema ending", outcome
+    assert peak_mib < 160, peak_mib
+
+
 # -- Atlas CSV ------------------------------------------------------------------------------------
 
 

@@ -3,17 +3,21 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from ringwatch.scrapers.agency_names import agency_id_for
 from ringwatch.scrapers.normalize import (
+    _TYPE_RULES,
+    _UUID,
     STATE_NAMES,
     USPS_CODES,
+    _type_in,
     classify_agency,
     normalize_state,
     parse_active_date,
     split_address,
+    uuid_from_profile,
 )
 
 
@@ -98,3 +102,51 @@ def test_hashed_agency_id_ignores_case_spacing_and_punctuation() -> None:
     c = agency_id_for(profile_url=None, name="Greenfield Police Dept.", city="Greenfield", state="WI")
     assert a == b != c
     assert a.startswith("h-")
+
+
+def _type_rule_by_rule(text: str) -> str | None:
+    """The classifier as written first: each rule searched in turn, the first that matches wins."""
+    for agency_type, pattern in _TYPE_RULES:
+        if pattern.search(text):
+            return agency_type
+    return None
+
+
+_TYPE_WORDS = ["sheriff", "Sheriffs", "police", "Policía", "POLİCE", "marſhal", "\u212a", "patrol", "constable",
+               "law enforcement", "PD", "fire", "firefighter", "EMS", "rescue", "FD", "marshal", "Marshals",
+               "public safety", "DPS", "county", "town", "dept", "of", "s", "'", "x", "-", "."]
+
+
+@settings(max_examples=400)
+@given(st.lists(st.sampled_from(_TYPE_WORDS), max_size=8),
+       st.lists(st.sampled_from([" ", "", "-", "'s ", "/"]), min_size=8, max_size=8))
+def test_the_ascii_reading_names_the_type_the_rules_name(words: list[str], joins: list[str]) -> None:
+    """Words run together or apart, in any order, in ASCII or not: a keyword inside another word,
+    two types in one name ("Fire Marshal", "Sheriff Patrol"), letters that only re.I folds: the
+    lower-cased ASCII reading agrees with the rules as written."""
+    text = "".join(word + join for word, join in zip(words, joins, strict=False))
+    assert _type_in(text) == _type_rule_by_rule(text)
+    assert classify_agency(text, None) == (_type_rule_by_rule(text) or "other", "name")
+
+
+@pytest.mark.parametrize(("name", "expected"), [
+    ("Anytown POLİCE", "police"), ("Town Marſhal", "police"), ("ſheriff of Nowhere", "sheriff"),
+    ("POLICÍA Municipal", "police"), ("Bomberos", "other"), ("Town Marshal", "police")])
+def test_letters_only_re_i_folds_still_name_the_type(name: str, expected: str) -> None:
+    """A dotted capital I and a long s match their plain letters under re.I, not under str.lower()."""
+    assert _type_in(name) == _type_rule_by_rule(name) == (None if expected == "other" else expected)
+
+
+@given(st.text(alphabet="0123456789abcdefABCDEF-/gx", max_size=40), st.sampled_from(["", "/", "?x=1"]))
+def test_the_profile_uuid_is_the_first_in_the_url_however_it_is_written(tail: str, after: str) -> None:
+    for url in (f"https://agency.ring.com/agencies/{tail}{after}", f"https://agency.ring.com/agencies/{tail}",
+                f"https://example.org/{tail}"):
+        first = _UUID.search(url)
+        assert uuid_from_profile(url) == (first[0].lower() if first else None)
+
+
+def test_the_plain_profile_url_gives_its_uuid_lowercased() -> None:
+    uuid = "3F0C1A52-8D9E-4B7A-9C11-2A6B5D1E7F01"
+    assert uuid_from_profile(f"https://agency.ring.com/agencies/{uuid}") == uuid.lower()
+    assert uuid_from_profile(f"https://agency.ring.com/agencies/{uuid}x") == uuid.lower()
+    assert uuid_from_profile("https://agency.ring.com/agencies/" + "g" * 36) is None
