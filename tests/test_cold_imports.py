@@ -59,8 +59,12 @@ def test_a_command_that_only_reads_imports_no_network_parser_or_chart_stack(ware
 
 
 def test_the_probe_sees_what_a_sync_imports(warehouse: Path) -> None:
-    """The same probe on a sync from a file does find the parser stack: it can see an import."""
+    """The same probe on a sync from a file does find the parser stack: it can see an import. A map
+    of a few thousand rows is loaded without numpy (warehouse/sql.py, NUMPY_FROM_ROWS), and a
+    file is read without the HTTP client."""
     kml = warehouse.parent / "map.kml"
     code, modules = imported("sync", "--source", "agency_map", "--from-file", str(kml), env_db=warehouse)
     assert code == 0
     assert {"lxml", "ringwatch.scrapers.agency_map"} <= modules
+    held_back = {"numpy", "requests", "ringwatch.scrapers.http"}
+    assert not held_back & modules, held_back & modules

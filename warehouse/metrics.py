@@ -6,7 +6,6 @@ from collections.abc import Iterable
 
 import duckdb
 
-from ringwatch.scrapers.metric_periods import counts_requests, period_of_field
 from ringwatch.warehouse.sql import insert_batch
 
 _UPSERT = """
@@ -19,6 +18,10 @@ FROM batch
 
 def record_metric_fields(con: duckdb.DuckDBPyConnection, names: Iterable[str]) -> None:
     unique = sorted(set(names))
+    if not unique:  # most maps: nothing to read, nor the period vocabulary to load
+        return
+    from ringwatch.scrapers.metric_periods import counts_requests, period_of_field
+
     periods = [period_of_field(n) for n in unique]
     insert_batch(con, _UPSERT, {
         "field_name": unique,

@@ -69,14 +69,18 @@ def run_script(con: duckdb.DuckDBPyConnection, script: str, params: dict[str, ob
 
 
 BATCH = "batch"  # the name an insert_batch or select_batch query reads its rows from
+# A batch of fewer rows than this goes to DuckDB as list parameters, a larger one as numpy object
+# arrays. DuckDB scans the arrays about five times faster (17 columns of 27,000 rows: 80 ms against
+# 420 ms), but numpy costs a cold command some 70 ms to import, which a map's 2,700 rows never win
+# back (15 ms against 35). bench/run.py's load and cold-sync figures show both sides.
+NUMPY_FROM_ROWS = 10_000
 
 
 def insert_batch(con: duckdb.DuckDBPyConnection, sql: str, columns: dict[str, Sequence[object]]) -> None:
     """Run `sql`, an INSERT ... SELECT ... FROM batch, with `batch` the given columns.
 
-    The columns go to DuckDB as numpy object arrays, which it scans about four times faster
-    than it unnests list parameters (bench/run.py, the load step). Nothing is formatted into
-    the SQL: the query casts each column to its type by name.
+    Nothing is formatted into the SQL but the column names, which are ours: the query casts
+    each column to its type by name.
     """
     select_batch(con, sql, columns)
 
@@ -90,12 +94,14 @@ def select_batch(con: duckdb.DuckDBPyConnection, sql: str,
         raise ValueError(f"insert_batch: columns of different lengths {sorted(lengths)}")
     if not lengths or 0 in lengths:
         return []
+    if lengths.pop() < NUMPY_FROM_ROWS:
+        return _select_from_lists(con, sql, columns)
     import numpy as np  # here, not above: a command that only reads (query, status) never needs it
 
     arrays = {}
     for name, values in columns.items():
         array = np.empty(len(values), dtype=object)
-        array[:] = list(values)
+        array[:] = _one_number_type(list(values))
         arrays[name] = array
     con.register(BATCH, arrays)
     try:
@@ -106,3 +112,29 @@ def select_batch(con: duckdb.DuckDBPyConnection, sql: str,
         raise
     con.unregister(BATCH)
     return rows
+
+
+def _one_number_type(values: list[object]) -> list[object]:
+    """DuckDB types an object array of more than a thousand values from a sample of them, and an
+    array of ints with floats among them read as INTEGER turns each float into a truncated whole
+    (1/7 became 0, without a word). A column holding both is made all floats first."""
+    first = next((value for value in values if value is not None), None)
+    if type(first) is int and any(type(value) is float for value in values):
+        return [float(value) if type(value) is int else value for value in values]
+    return values
+
+
+def _select_from_lists(con: duckdb.DuckDBPyConnection, sql: str,
+                       columns: dict[str, Sequence[object]]) -> list[tuple[Any, ...]]:
+    """The batch as a temporary table unnested from one list parameter per column."""
+    for name in columns:
+        if not name.isidentifier():
+            raise ValueError(f"insert_batch: {name!r} is not a column name")
+    unnested = ", ".join(f"unnest(${name}) AS {name}" for name in columns)
+    con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {BATCH} AS SELECT {unnested}",
+                {name: list(values) for name, values in columns.items()})
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses even this
+            con.execute(f"DROP TABLE IF EXISTS temp.{BATCH}")
