@@ -34,6 +34,7 @@ _WORDS: dict[str, str] = {
     "sherriffs": "sheriff", "officers": "officer", "constables": "constable",
     "marshals": "marshal", "&": "and", "n": "north", "s": "south", "e": "east", "w": "west",
 }
+_SPELLED_OUT: dict[str, tuple[str, ...]] = {short: tuple(long.split()) for short, long in _WORDS.items()}
 # "Co" is County, except after a fire-service word, where it is Company ("Hose Co. No. 1").
 _COMPANY_AFTER = frozenset({"fire", "hose", "engine", "ladder", "rescue", "ambulance", "volunteer"})
 # Dropped wherever they stand: they never tell two agencies apart.
@@ -56,15 +57,18 @@ def normalize_agency_name(value: str | None) -> str:
         text = "".join(ch for ch in text if not unicodedata.combining(ch)).casefold()
     text = _JOINERS.sub("", text)
     text = text.replace("&", " & ")
-    tokens = [t for t in _SEPARATORS.split(text) if t]
     words: list[str] = []
-    for token in tokens:
-        if token in _NOISE:
+    for token in _SEPARATORS.split(text):
+        if not token or token in _NOISE:
             continue
         if token == "co" and words and words[-1] in _COMPANY_AFTER:
             words.append("company")
             continue
-        words.extend(_WORDS.get(token, token).split())
+        spelled = _SPELLED_OUT.get(token)
+        if spelled is None:
+            words.append(token)
+        else:
+            words.extend(spelled)
     return " ".join(words)
 
 
