@@ -7,6 +7,7 @@ without importing db.py back: it imports nothing of the project's but its errors
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -127,14 +128,21 @@ def _one_number_type(values: list[object]) -> list[object]:
 def _select_from_lists(con: duckdb.DuckDBPyConnection, sql: str,
                        columns: dict[str, Sequence[object]]) -> list[tuple[Any, ...]]:
     """The batch as a temporary table unnested from one list parameter per column."""
-    for name in columns:
-        if not name.isidentifier():
-            raise ValueError(f"insert_batch: {name!r} is not a column name")
-    unnested = ", ".join(f"unnest(${name}) AS {name}" for name in columns)
-    con.execute(f"CREATE OR REPLACE TEMPORARY TABLE {BATCH} AS SELECT {unnested}",
-                {name: list(values) for name, values in columns.items()})
+    con.execute(_batch_from_lists(tuple(columns)), {name: list(values) for name, values in columns.items()})
     try:
         return con.execute(sql).fetchall()
     finally:
         with contextlib.suppress(duckdb.Error):  # an aborted transaction refuses even this
-            con.execute(f"DROP TABLE IF EXISTS temp.{BATCH}")
+            con.execute("DROP TABLE IF EXISTS temp.batch")
+
+
+@functools.lru_cache(maxsize=64)
+def _batch_from_lists(names: tuple[str, ...]) -> str:
+    """CREATE the `batch` table from list parameters named as its columns. Only the column names
+    of our own batches are written into it, each checked to be a plain name; the values are
+    always parameters."""
+    for name in names:
+        if not name.isidentifier() or not name.isascii():
+            raise ValueError(f"insert_batch: {name!r} is not a column name")
+    unnested = ", ".join(f"unnest(${name}) AS {name}" for name in names)
+    return f"CREATE OR REPLACE TEMPORARY TABLE {BATCH} AS SELECT {unnested}"
