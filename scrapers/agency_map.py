@@ -98,9 +98,9 @@ def _read_stream(stream: io.BufferedReader[Any], *, url: str, links_only: bool) 
     head = stream.peek(64 * 1024)  # what is buffered: the root's name if the parse fails early
     kml = head[:512]  # for the checks and for error snippets
     _reject_non_xml(kml, url=url)
-    spacing = _ReportedOften(stream, url=url)
+    reading = _ReportedOften(stream, url=url)
     parser = etree.iterparse(
-        spacing,
+        reading,
         events=("start", "end"),
         tag=_REPORTED,
         resolve_entities=False,
@@ -116,13 +116,13 @@ def _read_stream(stream: io.BufferedReader[Any], *, url: str, links_only: bool) 
     root: etree._Element | None = None
     try:
         for event, element in parser:
-            spacing.reported()
+            reading.reported()
             if root is None:  # the root's start (a <kml> root), else the first feature in another
                 root = element.getroottree().getroot()
                 _check_root(root, url=url, data=kml)
             if event == "start":
                 continue
-            local = _LOCAL_NAMES.get(element.tag) or _local(element)
+            local = _local(element)
             if local == "kml":
                 continue
             if local == "Placemark":
