@@ -10,6 +10,7 @@ import contextlib
 import functools
 import hashlib
 import re
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
@@ -70,11 +71,16 @@ def run_script(con: duckdb.DuckDBPyConnection, script: str, params: dict[str, ob
 
 
 BATCH = "batch"  # the name an insert_batch or select_batch query reads its rows from
-# A batch of fewer rows than this goes to DuckDB as list parameters, a larger one as numpy object
-# arrays. DuckDB scans the arrays about five times faster (17 columns of 27,000 rows: 80 ms against
-# 420 ms), but numpy costs a cold command some 70 ms to import, which a map's 2,700 rows never win
-# back (15 ms against 35). bench/run.py's load and cold-sync figures show both sides.
+# A batch of fewer rows than this goes to DuckDB as list parameters, unless numpy is imported
+# already; a larger one, as numpy object arrays. DuckDB scans the arrays about five times faster
+# (17 columns of 27,000 rows: 80 ms against 420 ms), but numpy costs a cold command some 70 ms to
+# import, which a map's 2,700 rows never win back (15 ms against 35). A process that has numpy
+# (a long backfill, a Prefect worker) takes the quicker way for every batch.
 NUMPY_FROM_ROWS = 10_000
+
+
+def _numpy_imported() -> bool:
+    return "numpy" in sys.modules
 
 
 def insert_batch(con: duckdb.DuckDBPyConnection, sql: str, columns: dict[str, Sequence[object]]) -> None:
@@ -95,7 +101,7 @@ def select_batch(con: duckdb.DuckDBPyConnection, sql: str,
         raise ValueError(f"insert_batch: columns of different lengths {sorted(lengths)}")
     if not lengths or 0 in lengths:
         return []
-    if lengths.pop() < NUMPY_FROM_ROWS:
+    if lengths.pop() < NUMPY_FROM_ROWS and not _numpy_imported():
         return _select_from_lists(con, sql, columns)
     import numpy as np  # here, not above: a command that only reads (query, status) never needs it
 

@@ -1,5 +1,6 @@
 """A batch reaches DuckDB two ways (warehouse/sql.py): as list parameters below NUMPY_FROM_ROWS
-rows, as numpy object arrays above. Both must give the rows the query casts, value for value."""
+rows when numpy is not imported yet, as numpy object arrays otherwise. Both must give the rows
+the query casts, value for value."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def columns(rows: int) -> dict[str, list[Any]]:
 def test_list_parameters_and_numpy_arrays_give_the_same_rows(rows: int, monkeypatch: pytest.MonkeyPatch) -> None:
     con = duckdb.connect()
     monkeypatch.setattr(sql, "NUMPY_FROM_ROWS", 10**9)
+    monkeypatch.setattr(sql, "_numpy_imported", lambda: False)
     from_lists = select_batch(con, CAST, columns(rows))
     monkeypatch.setattr(sql, "NUMPY_FROM_ROWS", 0)
     from_arrays = select_batch(con, CAST, columns(rows))
@@ -45,6 +47,7 @@ def test_list_parameters_and_numpy_arrays_give_the_same_rows(rows: int, monkeypa
 
 def test_a_batch_written_inside_a_transaction_leaves_no_table_behind(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sql, "NUMPY_FROM_ROWS", 10**9)
+    monkeypatch.setattr(sql, "_numpy_imported", lambda: False)
     con = duckdb.connect()
     con.execute("CREATE TABLE t (text VARCHAR, whole INTEGER)")
     con.begin()
@@ -55,6 +58,8 @@ def test_a_batch_written_inside_a_transaction_leaves_no_table_behind(monkeypatch
     assert con.execute("SELECT count(*) FROM duckdb_tables() WHERE table_name = 'batch'").fetchone() == (0,)
 
 
-def test_a_column_name_that_is_not_an_identifier_is_refused_not_formatted_into_sql() -> None:
+def test_a_column_name_that_is_not_an_identifier_is_refused_not_formatted_into_sql(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sql, "_numpy_imported", lambda: False)
     with pytest.raises(ValueError, match="not a column name"):
         select_batch(duckdb.connect(), "SELECT 1", {"x; DROP TABLE t": [1]})
