@@ -5,7 +5,7 @@ the peak resident memory of each step (VmHWM, reset before the step: it counts l
 DuckDB's C allocations too). Ratios are taken pair by pair within the same run.
 
     pip install -e '.[bench]'      # dlt, for the load comparison
-    python bench/run.py            # about 15 minutes on a 2-core machine
+    python bench/run.py            # about 40 minutes on a 2-core machine (dlt: 2 min a 270,000 run)
     python bench/run.py --sizes 2700 --runs 5 --skip-e2e   # a quick look
     python bench/run.py --only history                     # one section
     python bench/run.py --only profile --sizes 2700        # where the time goes (cProfile)
