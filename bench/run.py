@@ -9,6 +9,7 @@ DuckDB's C allocations too). Ratios are taken pair by pair within the same run.
     python bench/run.py --sizes 2700 --runs 5 --skip-e2e   # a quick look
     python bench/run.py --only history                     # one section
     python bench/run.py --only profile --sizes 2700        # where the time goes (cProfile)
+    python bench/run.py --only floors --sizes 2700 27000   # what no normalizer can shorten
 
 Identity resolution runs inside every load, so the load figures include it; the identity
 section loads a map across the 2021 format change and prints the joins and departures that
@@ -36,7 +37,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -56,6 +57,7 @@ from ringwatch.warehouse.load import load_agency_snapshot  # noqa: E402
 from ringwatch.warehouse.quality import merge_duplicates  # noqa: E402
 from ringwatch.warehouse.quarters import Quarter  # noqa: E402
 from ringwatch.warehouse.schema_template import CACHE_DIR_VARIABLE  # noqa: E402
+from ringwatch.warehouse.sql import NUMPY_FROM_ROWS  # noqa: E402
 
 OBSERVED = datetime(2025, 4, 1, 6, tzinfo=UTC)
 
@@ -185,6 +187,88 @@ def measure_size(size: int, timer: Timer, workdir: Path) -> float:
          f"{dlt_median / cold_median:.1f}x (target 10x)")
     del floor_median
     return parse_median + load_median
+
+
+def floors_section(sizes: list[int], timer: Timer) -> None:
+    """The costs a parse into typed Python records and a load through DuckDB's Python API carry
+    before any normalizing or identity work, beside the floor the parse target is set against:
+    the arithmetic behind docs/performance.md's "what stands in the way". The reader's own
+    skeleton (its removals keep memory flat and bound hostile files) is ringwatch's; the rest is
+    lxml's proxies, CPython's objects and DuckDB's parameter conversion."""
+    print("\nfloors: what a parse into records and a load through DuckDB's Python API cost before any normalizing")
+    for size in [s for s in sizes if s <= 27_000]:
+        parse_floors(size, timer)
+    for size in sizes:
+        batch_floor(size, timer)
+    t_connect, _, _ = timer.measure(lambda: duckdb_memory().close())
+    show("duckdb.connect(':memory:') and close", t_connect)
+
+
+def parse_floors(size: int, timer: Timer) -> None:
+    from dataclasses import fields
+
+    from ringwatch.scrapers.agency_map import read_kml
+    from ringwatch.scrapers.records import Agency
+
+    data = synthetic_map_kml(size)
+    agencies = parse_agency_map(data, source_url="bench")
+    arguments = [{f.name: getattr(a, f.name) for f in fields(Agency)} for a in agencies]
+    t_floor, _, _ = timer.measure(lambda: lxml_floor(data))
+    t_reader, _, found = timer.measure(lambda: read_kml(data, url="bench", links_only=True))
+    t_visit, _, _ = timer.measure(lambda: lxml_visit(data))
+    t_records, _, built = timer.measure(lambda: [Agency(**kw) for kw in arguments])
+    assert built == agencies, "the records built from ready values differ from the parse's"
+    assert not found.agencies, "links_only read records"
+    floor = statistics.median(t_floor)
+    per = 1e6 / size
+    print(f"  {size:,} placemarks")
+    show("lxml floor (count Placemarks)", t_floor)
+    reader = show("ringwatch's reader, no record built", t_reader, None,
+                  f"{statistics.median(t_reader) / floor:.1f}x the floor (its removals keep memory flat)")
+    visit = show("the floor + each element's tag and text read", t_visit, None,
+                 f"+{(statistics.median(t_visit) - floor) * per:.1f} us a placemark (an lxml proxy each)")
+    records = show("the records built from ready values", t_records, None,
+                   f"{statistics.median(t_records) * per:.1f} us a placemark")
+    fixed = reader + (visit - floor) + records
+    room = (3 * floor - fixed) * per
+    print(f"  {'sum: the least a parse into records takes':44} {fixed * 1000:9.1f} ms  {fixed / floor:.1f}x the "
+          f"floor; within 3x leaves {room:.1f} us a placemark for every normalizer", flush=True)
+
+
+def batch_floor(size: int, timer: Timer) -> None:
+    """One load's observation batch (21 columns) handed to DuckDB and counted, as warehouse/sql.py
+    hands it: list parameters under NUMPY_FROM_ROWS rows, numpy arrays from there."""
+    from ringwatch.warehouse.sql import select_batch
+
+    columns: dict[str, Sequence[object]] = {f"text{i}": [f"value {i} {n}" for n in range(size)] for i in range(15)}
+    columns |= {"number": list(range(size)), "flag": [True] * size, "day": [OBSERVED.date()] * size,
+                "latitude": [0.5] * size, "longitude": [-0.5] * size, "observed_at": [OBSERVED] * size}
+    con = duckdb_memory()
+    try:
+        t_batch, _, counted = timer.measure(lambda: select_batch(con, "SELECT count(*) FROM batch", columns))
+    finally:
+        con.close()
+    assert counted == [(size,)], f"the batch held {counted}, not {size} rows"
+    show(f"{size:,} rows of 21 columns handed to DuckDB", t_batch, None,
+         f"{statistics.median(t_batch) * 1e6 / size:.1f} us a row "
+         f"({'list parameters' if size < NUMPY_FROM_ROWS else 'numpy arrays'})")
+
+
+def duckdb_memory() -> Any:
+    import duckdb
+
+    return duckdb.connect(":memory:")
+
+
+def lxml_visit(data: bytes) -> int:
+    """The floor, and each placemark's elements visited in Python as any reader of them must."""
+    count = 0
+    for _event, element in etree.iterparse(io.BytesIO(data), tag="{*}Placemark", resolve_entities=False,
+                                           no_network=True, load_dtd=False):
+        for part in element.iter():
+            count += part.tag is not None and part.text is not None
+        element.clear(keep_tail=True)
+    return count
 
 
 def identity_section(sizes: list[int], timer: Timer, workdir: Path) -> None:
@@ -523,7 +607,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5, help="timed runs per figure, after a warm-up (default 5)")
     parser.add_argument("--sizes", type=int, nargs="+", default=[2700, 27000, 270000])
     parser.add_argument("--skip-e2e", action="store_true", help="skip the subprocess end-to-end timings")
-    parser.add_argument("--only", choices=["sizes", "pipeline", "identity", "history", "views", "e2e", "profile"],
+    sections = ["sizes", "floors", "pipeline", "identity", "history", "views", "e2e", "profile"]
+    parser.add_argument("--only", choices=sections,
                         nargs="+", help="run only these sections")
     parser.add_argument("--profile", action="store_true",
                         help="also print where the time goes (cProfile) in the parse, the load and a cold CLI "
@@ -534,13 +619,15 @@ def main() -> None:
     timer = Timer(args.runs)
     print(f"ringwatch bench: median of {args.runs} runs after a warm-up (min-max), peak RSS of the step")
     try:
-        wanted = set(args.only or ["sizes", "pipeline", "identity", "history", "views", "e2e"])
+        wanted = set(args.only or ["sizes", "floors", "pipeline", "identity", "history", "views", "e2e"])
         if args.skip_e2e:
             wanted.discard("e2e")
         if args.profile:
             wanted.add("profile")
         if "sizes" in wanted:
             sizes_section(args.sizes, timer, workdir)
+        if "floors" in wanted:
+            floors_section(args.sizes, timer)
         if "pipeline" in wanted:
             pipeline_section(args.sizes)
         if "identity" in wanted:
