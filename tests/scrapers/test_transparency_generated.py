@@ -8,7 +8,8 @@ notified; outcomes received / full / partial / no response; in a second test als
 process") and renders it as a report page in one layout family: sentences, list items with sentences
 or `Label: value` pairs, tables either way round (with or without a Total column, a percentage
 column), one-row tables, definition lists, a section per type, `<details>` blocks (one whose summary
-names several types), bold lead-ins, periods as table columns, and pages that combine several
+names several types), bold lead-ins, stat cards (a dashboard's grid of cards, or a list of them, the
+number and its label in elements of their own), periods as table columns, and pages that combine several
 families; periods as headings, sections, `<details>`, the title or a "Reporting period:" line.
 Every page also varies what any web team varies: label wording within Ring's vocabulary
 (scrapers/transparency_terms.py), the order of types and outcomes, `<strong>`/`<b>`/`<em>`/`<span>`
@@ -769,6 +770,39 @@ def r_bold_leads(w: Writer, pf: PeriodFigures, entries: Sequence[Entry]) -> str:
     return "".join(out + under_labels)  # a bold label heads what follows it, up to the next heading
 
 
+def stat_card(w: Writer, label: str, value: str) -> str:
+    """A card's inside: the number and its label each in an element of its own, either first, an icon
+    or a line break beside them: "<p class="stat">1,612</p><p>Search warrants</p>"."""
+    number_tag = w.pick(("p", "div", "h3", "h4", "strong", "span"))
+    label_tag = w.pick(("p", "div", "h4", "span"))
+    if number_tag in ("strong", "span") and label_tag == "span":
+        label_tag = "p"  # two inline elements are a sentence ("1,612 Search warrants"), read as one
+    number = f'<{number_tag} class="stat-number">{value}</{number_tag}>'
+    words = f'<{label_tag} class="stat-label">{w.label(label)}</{label_tag}>'
+    extra = w.pick(("", '<svg class="icon" aria-hidden="true"></svg>', '<i class="icon-shield"></i>', "<br>"))
+    return extra + (number + words if w.flag() else words + number)
+
+
+def r_stat_cards(w: Writer, pf: PeriodFigures, entries: Sequence[Entry]) -> str:
+    """A dashboard: a grid of cards, one per type without outcomes (the total and users notified among
+    them); a type with outcomes gets its heading and a grid of its own, received and each outcome."""
+    p = pf.period
+    listed = w.flag()
+
+    def grid(cards: list[str]) -> str:
+        if listed:
+            return '<ul class="stats">' + "".join(f'<li class="stat-card">{c}</li>' for c in cards) + "</ul>"
+        return '<div class="stats">' + "".join(f'<div class="stat-card">{c}</div>' for c in cards) + "</div>"
+
+    plain = [e for e in entries if not e.outcomes]
+    out = [grid([stat_card(w, w.type_label(e.rtype), w.received(p, e)) for e in w.order(plain)])] if plain else []
+    for e in w.order([e for e in entries if e.outcomes]):
+        items = [(w.s.received_label, "received"), *((w.outcome_label(o), o) for o in OUTCOMES)]
+        cards = [stat_card(w, label, w.fig(p, e.rtype, outcome, e)) for label, outcome in w.order(items)]
+        out.append(section(w, w.label(w.type_label(e.rtype)), grid(cards)))
+    return "".join(out)
+
+
 SIMPLE: dict[str, Render] = {
     "sentences": r_sentences,
     "list_sentences": r_list_sentences,
@@ -780,6 +814,7 @@ SIMPLE: dict[str, Render] = {
     "section_per_type": r_section_per_type,
     "details": r_details,
     "bold_leads": r_bold_leads,
+    "stat_cards": r_stat_cards,
 }
 
 

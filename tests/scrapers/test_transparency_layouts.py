@@ -81,6 +81,25 @@ def test_details_blocks_nested_lists_captions_and_a_country_table() -> None:
     assert page.warnings == ()
 
 
+def test_a_dashboard_of_stat_cards() -> None:
+    """Each figure in a card of its own, number and label in separate elements either way round, icons
+    beside them; a type's outcomes in cards or a list of cards under its heading."""
+    page = parse("stat_cards_h1_2023.html")
+    assert [p.label for p in page.periods] == ["January 1 – June 30, 2023"]
+    assert figures(page) == {
+        ("US", "all", "received"): 3214,
+        ("US", "preservation_requests", "received"): 1587,
+        ("US", "emergency_requests", "received"): 260,  # <p><strong>260</strong></p>
+        ("US", "national_security_requests", "received"): (0, 249),
+        ("US", "all", "users_notified"): 512,
+        **outcomes("search_warrants", 2051, 1604, 233, 214),  # a list of cards, label first in one
+        **outcomes("subpoenas", 1022, 412, 77, 533),  # numbers in <h4>, "Total received", a <br>
+        **outcomes("court_orders", 141, 40, 11, 90),  # label first
+    }
+    assert page.warnings == ()
+    assert page.ledger.complete
+
+
 @pytest.mark.parametrize("name", ["list_items_h2_2021.html", "sections_h1_2022.html"])
 def test_numbers_in_footnotes_and_footnote_markers_are_not_figures(name: str) -> None:
     page = parse(name)
@@ -113,7 +132,15 @@ SAME_FIGURES = {("US", "subpoenas", "received"): 1420, ("US", "subpoenas", "full
     # a definition list under a summary
     "<details><summary>Subpoenas</summary><dl><dt>Requests received</dt><dd>1,420</dd><dt>Fully answered</dt>"
     "<dd>1,000</dd><dt>No data provided</dt><dd>420</dd></dl></details>",
-], ids=["headings", "bold-paragraph", "lead-in", "markers", "wrapped-heading", "own-sentence", "details-dl"])
+    # stat cards: number and label in elements of their own, either first, an icon or a break beside
+    "<h2>Subpoenas</h2><div class='stats'><div class='card'><p class='n'>1,420</p><p>Received</p></div>"
+    "<div class='card'><svg><path d='M0 0h24'/></svg><h4>Full response</h4><div class='n'>1,000</div></div>"
+    "<div class='card'><p>420</p><br><p>No response</p></div></div>",
+    # a list of cards
+    "<h3>Subpoenas</h3><ul class='grid'><li><h5>1,420</h5><span>Received</span></li>"
+    "<li><span>Full response</span><div>1,000</div></li><li><div>420</div><div>No response</div></li></ul>",
+], ids=["headings", "bold-paragraph", "lead-in", "markers", "wrapped-heading", "own-sentence", "details-dl",
+        "cards", "card-list"])
 def test_one_set_of_figures_in_many_layouts(body: str) -> None:
     page = parse_report_page(PAGE.format(body).encode(), source_url="u")
     assert figures(page) == SAME_FIGURES
@@ -132,6 +159,48 @@ def test_a_figure_whose_type_is_nowhere_is_a_warning_not_a_total() -> None:
         warning.detail)
     assert "names no request type" in warning.detail and "not loaded" in warning.detail
     assert (page.ledger.seen, page.ledger.placed, page.ledger.unplaced) == (3, 1, 1)  # 2023, 300, 10
+
+
+@pytest.mark.parametrize("heading", ["H1 2023", "Requests in H1 2023", "January 1 – June 30, 2023", "2023",
+                                     "Overview", "At a glance"])
+@pytest.mark.parametrize("figure", ["<p>1,612</p>", "<div class='card'><p>1,612</p></div>",
+                                    "<div><div><strong>1,612</strong></div></div>"])
+def test_a_bare_figure_under_a_heading_that_names_no_type_is_a_warning(heading: str, figure: str) -> None:
+    """A number alone under a heading that names a period, or nothing ("Overview"), counts nothing the
+    page says: once, it was loaded as a request type named after the heading ("h1_2023", "overview")
+    without a word."""
+    body = f"<h2>{heading}</h2>{figure}<ul><li>Subpoenas: 10</li></ul>"
+    page = parse_report_page(PAGE.format(body).encode(), source_url="u")
+    assert figures(page) == {("US", "subpoenas", "received"): 10}
+    (warning,) = page.warnings
+    assert (warning.kind, warning.subject) == ("unplaced_number", "1,612")
+    assert "names no request type" in warning.detail and f"> {heading})" in warning.detail
+
+
+@pytest.mark.parametrize("body", ["<dl><dt>H1 2023</dt><dd>1,612</dd></dl>", "<ul><li>H1 2023: 1,612</li></ul>",
+                                  "<table><tr><th>January – June 2023</th><td>1,612</td></tr></table>"])
+def test_a_label_that_is_only_a_period_names_no_type(body: str) -> None:
+    """A figure's own label that is a period and nothing else gives it no type (it was "h1_2023")."""
+    page = parse_report_page(PAGE.format(f"<h2>Overview</h2>{body}<ul><li>Subpoenas: 10</li></ul>").encode(),
+                             source_url="u")
+    assert figures(page) == {("US", "subpoenas", "received"): 10}
+    (warning,) = page.warnings
+    assert (warning.kind, warning.subject) == ("unplaced_number", "1,612")
+
+
+@pytest.mark.parametrize(("body", "why"), [
+    ("<div class='card'><p>1,612</p><p>Search warrants</p><p>Signed by a judge</p></div>", "a third part with words"),
+    ("<div class='card'>About <p>1,612</p><p>Search warrants</p></div>", "text of its own"),
+    ("<div class='card'><p>1,612</p><p>Search warrants in 2023</p></div>", "a label with a number"),
+    ("<div class='card'><p>1,612</p><p>2,000</p></div>", "two figures"),
+], ids=["three-parts", "own-text", "numbered-label", "two-figures"])
+def test_what_is_not_a_stat_card_is_read_as_before(body: str, why: str) -> None:
+    """Only a block of a bare figure and a label without digits is a card; anything else is left to the
+    rest of the reader, which here cannot place 1,612 and says so."""
+    page = parse_report_page(PAGE.format(f"<h2>Overview</h2>{body}<ul><li>Subpoenas: 10</li></ul>").encode(),
+                             source_url="u")
+    assert ("US", "search_warrants", "received") not in figures(page), why
+    assert "1,612" in {w.subject for w in page.warnings if w.kind == "unplaced_number"}, why
 
 
 def test_a_total_that_really_disagrees_is_still_warned_about() -> None:
