@@ -283,7 +283,7 @@ class PageReader:
             yield self._item(tag, enclosing)
         elif is_pseudo_heading(tag):
             self.heading(_PSEUDO_HEADING, text_of(tag))
-        elif (card := stat_card(tag)) is not None:
+        elif (card := a_card(tag)) is not None:
             self.card(*card, enclosing)
         elif has_blocks(tag):
             mark = len(self.outline)
@@ -295,7 +295,7 @@ class PageReader:
 
     def _item(self, item: Tag, enclosing: tuple[Frame, ...]) -> _Steps:
         """A list item: its lead words frame its own sentences and any list nested in it."""
-        if (card := stat_card(item)) is not None:
+        if (card := a_card(item)) is not None:
             self.card(*card, enclosing)
             return
         own = gather(_own_text(item))
@@ -669,8 +669,29 @@ _CARD_PART_NODES = 12
 _CARD_LABEL_CHARS = 80
 
 
-def stat_card(tag: Tag) -> tuple[Text, Text] | None:
-    """(label, figure) of a stat card: a block holding nothing but a bare figure and a label without
+def a_card(tag: Tag) -> tuple[Text, Text] | None:
+    """(label, figure) of a stat card read as one. A card labelled by a heading is one only among
+    cards: alone ("<div><h3>Search warrants</h3><p>1,612</p></div>"), its heading is the page's, and
+    what follows the block stays under it, as HTML's outline has it; in a grid of cards, each
+    card's heading is its own and goes no further."""
+    card = stat_card(tag)
+    if card is None:
+        return None
+    label, figure, labelled_by_heading = card
+    if labelled_by_heading and not any(stat_card(other) is not None for other in _neighbours(tag)):
+        return None
+    return label, figure
+
+
+def _neighbours(tag: Tag) -> Iterator[Tag]:
+    """The elements just before and after `tag`."""
+    for sibling in (tag.find_previous_sibling(True), tag.find_next_sibling(True)):
+        if isinstance(sibling, Tag):
+            yield sibling
+
+
+def stat_card(tag: Tag) -> tuple[Text, Text, bool] | None:
+    """(label, figure, whether the label is a heading) of a stat card: a block holding nothing but a bare figure and a label without
     digits, each in an element of its own, either first, beside perhaps an icon or a line break
     ("<div><p>1,612</p><p>Search warrants</p></div>", "<li><h3>204</h3><span>Subpoenas</span></li>").
     Anything else in it (text of its own, a third part with words, a label with a number) and it is
@@ -678,6 +699,7 @@ def stat_card(tag: Tag) -> tuple[Text, Text] | None:
     if not has_blocks(tag):
         return None  # "<div><b>1,612</b> Search warrants</div>" is a sentence, read as prose
     parts: list[Text] = []
+    elements: list[Tag] = []
     for child in tag.children:
         if isinstance(child, NavigableString):
             if is_text(child) and str(child).strip():
@@ -690,6 +712,7 @@ def stat_card(tag: Tag) -> tuple[Text, Text] | None:
             return None
         if text:
             parts.append(text)
+            elements.append(child)
             if len(parts) > 2:
                 return None
     if len(parts) != 2:
@@ -697,10 +720,11 @@ def stat_card(tag: Tag) -> tuple[Text, Text] | None:
     figures = [bool(FIGURE_CELL.match(part)) for part in parts]
     if figures.count(True) != 1:
         return None
-    label, figure = (parts[1], parts[0]) if figures[0] else (parts[0], parts[1])
+    at = 1 if figures[0] else 0
+    label, figure = parts[at], parts[1 - at]
     if re.search(r"\d", label) or len(label) > _CARD_LABEL_CHARS:
         return None
-    return label, figure
+    return label, figure, elements[at].name in _HEADINGS
 
 
 def _small_text(part: Tag) -> Text | None:

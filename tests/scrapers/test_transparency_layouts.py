@@ -188,6 +188,28 @@ def test_a_label_that_is_only_a_period_names_no_type(body: str) -> None:
     assert (warning.kind, warning.subject) == ("unplaced_number", "1,612")
 
 
+def test_a_heading_in_a_block_of_its_own_still_heads_what_follows() -> None:
+    """A block of a heading and a figure, alone, is no card: its heading goes on heading what follows
+    the block, as HTML's outline has it ("Full response: 400" is a search warrants figure)."""
+    body = ("<h2>Subpoenas</h2><p>Received: 100</p><div class='wp-block-group'><h3>Search warrants</h3>"
+            "<p>1,612</p></div><p>Full response: 400</p>")
+    page = parse_report_page(PAGE.format(body).encode(), source_url="u")
+    assert figures(page) == {("US", "subpoenas", "received"): 100, ("US", "search_warrants", "received"): 1612,
+                             ("US", "search_warrants", "full_response"): 400}
+
+
+def test_a_cards_heading_goes_no_further_than_its_card() -> None:
+    """In a grid, a card labelled by a heading is labelled alone: the next card's users notified are
+    not preservation requests."""
+    body = ("<h2>At a glance</h2><div class='stats'><div class='card'><h4>Preservation requests</h4><p>1,402</p></div>"
+            "<div class='card'><p>12</p><p>Users notified</p></div><div class='card'><p>Subpoenas</p><p>10</p></div>"
+            "</div>")
+    page = parse_report_page(PAGE.format(body).encode(), source_url="u")
+    assert figures(page) == {("US", "preservation_requests", "received"): 1402, ("US", "all", "users_notified"): 12,
+                             ("US", "subpoenas", "received"): 10}
+    assert page.warnings == ()
+
+
 @pytest.mark.parametrize(("body", "why"), [
     ("<div class='card'><p>1,612</p><p>Search warrants</p><p>Signed by a judge</p></div>", "a third part with words"),
     ("<div class='card'>About <p>1,612</p><p>Search warrants</p></div>", "text of its own"),
