@@ -691,8 +691,9 @@ def _neighbours(tag: Tag) -> Iterator[Tag]:
 
 
 def stat_card(tag: Tag) -> tuple[Text, Text, bool] | None:
-    """(label, figure, whether the label is a heading) of a stat card: a block holding nothing but a bare figure and a label without
-    digits, each in an element of its own, either first, beside perhaps an icon or a line break
+    """(label, figure, whether the label is a heading) of a stat card: a block holding nothing but a
+    bare figure and a label without digits, each in an element of its own, either first, beside
+    perhaps an icon or a line break
     ("<div><p>1,612</p><p>Search warrants</p></div>", "<li><h3>204</h3><span>Subpoenas</span></li>").
     Anything else in it (text of its own, a third part with words, a label with a number) and it is
     no card: the rest of the reader takes it as it would have."""
