@@ -283,8 +283,8 @@ class PageReader:
             yield self._item(tag, enclosing)
         elif is_pseudo_heading(tag):
             self.heading(_PSEUDO_HEADING, text_of(tag))
-        elif (card := a_card(tag)) is not None:
-            self.card(*card, enclosing)
+        elif (card := stat_card(tag)) is not None:
+            self.card(tag, *card, enclosing)
         elif has_blocks(tag):
             mark = len(self.outline)
             yield self._walk(tag, enclosing)
@@ -295,8 +295,8 @@ class PageReader:
 
     def _item(self, item: Tag, enclosing: tuple[Frame, ...]) -> _Steps:
         """A list item: its lead words frame its own sentences and any list nested in it."""
-        if (card := a_card(item)) is not None:
-            self.card(*card, enclosing)
+        if (card := stat_card(item)) is not None:
+            self.card(item, *card, enclosing)
             return
         own = gather(_own_text(item))
         lead = lead_of(item, own)
@@ -324,9 +324,15 @@ class PageReader:
             else:
                 self.prose_element(child, enclosing)
 
-    def card(self, label: Text, figure: Text, enclosing: tuple[Frame, ...]) -> None:
-        """A stat card's figure, labelled by its card as a definition is by its term."""
-        self.saw(label, enclosing)
+    def card(self, card: Tag, label: Text, figure: Text, heading: int | None, enclosing: tuple[Frame, ...]) -> None:
+        """A stat card's figure, labelled by its card as a definition is by its term. A label written as
+        a heading is the card's own in a grid of cards (or alone in its container); in the page's flow
+        ("<div><h3>Search warrants</h3><p>1,612</p></div>" among paragraphs) it is also the page's
+        heading, as HTML's outline has it, and goes on heading what follows the card."""
+        if heading is not None and not among_cards(card):
+            self.heading(heading, label)
+        else:
+            self.saw(label, enclosing)
         self.prose(figure, (*enclosing, frame_of(label)))
 
     def prose_element(self, tag: Tag, enclosing: tuple[Frame, ...]) -> None:
@@ -669,29 +675,15 @@ _CARD_PART_NODES = 12
 _CARD_LABEL_CHARS = 80
 
 
-def a_card(tag: Tag) -> tuple[Text, Text] | None:
-    """(label, figure) of a stat card read as one. A card labelled by a heading is one only among
-    cards: alone ("<div><h3>Search warrants</h3><p>1,612</p></div>"), its heading is the page's, and
-    what follows the block stays under it, as HTML's outline has it; in a grid of cards, each
-    card's heading is its own and goes no further."""
-    card = stat_card(tag)
-    if card is None:
-        return None
-    label, figure, labelled_by_heading = card
-    if labelled_by_heading and not any(stat_card(other) is not None for other in _neighbours(tag)):
-        return None
-    return label, figure
+def among_cards(tag: Tag) -> bool:
+    """Whether a card stands in a grid of cards, or alone in its container: not in the page's flow."""
+    neighbours = [sibling for sibling in (tag.find_previous_sibling(True), tag.find_next_sibling(True))
+                  if isinstance(sibling, Tag)]
+    return not neighbours or any(stat_card(sibling) is not None for sibling in neighbours)
 
 
-def _neighbours(tag: Tag) -> Iterator[Tag]:
-    """The elements just before and after `tag`."""
-    for sibling in (tag.find_previous_sibling(True), tag.find_next_sibling(True)):
-        if isinstance(sibling, Tag):
-            yield sibling
-
-
-def stat_card(tag: Tag) -> tuple[Text, Text, bool] | None:
-    """(label, figure, whether the label is a heading) of a stat card: a block holding nothing but a
+def stat_card(tag: Tag) -> tuple[Text, Text, int | None] | None:
+    """(label, figure, the label's heading level if it is a heading) of a stat card: a block holding nothing but a
     bare figure and a label without digits, each in an element of its own, either first, beside
     perhaps an icon or a line break
     ("<div><p>1,612</p><p>Search warrants</p></div>", "<li><h3>204</h3><span>Subpoenas</span></li>").
@@ -725,7 +717,7 @@ def stat_card(tag: Tag) -> tuple[Text, Text, bool] | None:
     label, figure = parts[at], parts[1 - at]
     if re.search(r"\d", label) or len(label) > _CARD_LABEL_CHARS:
         return None
-    return label, figure, elements[at].name in _HEADINGS
+    return label, figure, _HEADINGS.get(elements[at].name)
 
 
 def _small_text(part: Tag) -> Text | None:

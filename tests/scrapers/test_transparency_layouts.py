@@ -188,14 +188,28 @@ def test_a_label_that_is_only_a_period_names_no_type(body: str) -> None:
     assert (warning.kind, warning.subject) == ("unplaced_number", "1,612")
 
 
-def test_a_heading_in_a_block_of_its_own_still_heads_what_follows() -> None:
-    """A block of a heading and a figure, alone, is no card: its heading goes on heading what follows
-    the block, as HTML's outline has it ("Full response: 400" is a search warrants figure)."""
-    body = ("<h2>Subpoenas</h2><p>Received: 100</p><div class='wp-block-group'><h3>Search warrants</h3>"
-            "<p>1,612</p></div><p>Full response: 400</p>")
+@pytest.mark.parametrize("block", ["<h3>Search warrants</h3><p>1,612</p>", "<p>1,612</p><h3>Search warrants</h3>"],
+                         ids=["heading-first", "figure-first"])
+def test_a_heading_in_a_block_of_its_own_still_heads_what_follows(block: str) -> None:
+    """A block of a heading and a figure in the page's flow: the heading labels the figure, whichever
+    comes first, and goes on heading what follows the block, as HTML's outline has it ("Full response:
+    400" is a search warrants figure)."""
+    body = (f"<h2>Subpoenas</h2><p>Received: 100</p><div class='wp-block-group'>{block}</div>"
+            "<p>Full response: 400</p>")
     page = parse_report_page(PAGE.format(body).encode(), source_url="u")
     assert figures(page) == {("US", "subpoenas", "received"): 100, ("US", "search_warrants", "received"): 1612,
                              ("US", "search_warrants", "full_response"): 400}
+
+
+def test_a_lone_card_labelled_by_a_heading_is_still_a_card() -> None:
+    """A grid of one card: its heading is its own (the number in a heading as well)."""
+    body = ("<h2>H1 2023</h2><div class='stats'><div class='card'><h4>Users notified</h4><h3>12</h3></div></div>"
+            "<h3>Subpoenas</h3><div class='stats'><div class='card'><p>Received</p><p>10</p></div>"
+            "<div class='card'><p>No response</p><p>10</p></div></div>")
+    page = parse_report_page(PAGE.format(body).encode(), source_url="u")
+    assert figures(page) == {("US", "all", "users_notified"): 12, ("US", "subpoenas", "received"): 10,
+                             ("US", "subpoenas", "no_response"): 10}
+    assert page.warnings == ()
 
 
 def test_a_cards_heading_goes_no_further_than_its_card() -> None:
