@@ -11,6 +11,7 @@ we were not built for.
 from __future__ import annotations
 
 import io
+import re
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -136,6 +137,9 @@ def _read_stream(stream: io.BufferedReader[Any], *, url: str, links_only: bool) 
                 containers.forget(element)
             containers.discard_up_to(element)
     except (etree.XMLSyntaxError, ParseError) as exc:
+        if root is None and _PROLOG_DOCTYPE.match(head):
+            # lxml 6.2 stops an entity bomb in the DTD (amplification), before it reports the root
+            raise _declares_a_dtd(url, kml) from exc
         if root is None and (name := _root_name_in(head)) is not None:
             _check_root_name(name, url=url, data=kml)
         if isinstance(exc, ParseError):
@@ -342,12 +346,7 @@ def _check_root(root: etree._Element, *, url: str, data: bytes) -> None:
     _check_root_name(_local(root), url=url, data=data)
     docinfo = root.getroottree().docinfo
     if docinfo.internalDTD is not None or docinfo.doctype:
-        # KML never needs a DTD; one here is an entity bomb or an external-entity probe.
-        raise ParseError(
-            f"{SOURCE}: {url} declares a DTD; KML exports never do, and entities are not "
-            "expanded for safety. The file is not a genuine export.",
-            url=url, expected="KML without a DOCTYPE", snippet=snippet_of(data),
-        )
+        raise _declares_a_dtd(url, data)
     namespace = etree.QName(root).namespace
     if namespace and namespace not in KML_NAMESPACES:
         raise ParseError(
@@ -355,6 +354,22 @@ def _check_root(root: etree._Element, *, url: str, data: bytes) -> None:
             f"({KML_NAMESPACES[0]}).",
             url=url, expected="the KML 2.2 namespace",
         )
+
+
+def _declares_a_dtd(url: str, data: bytes) -> ParseError:
+    # KML never needs a DTD; one here is an entity bomb or an external-entity probe.
+    return ParseError(
+        f"{SOURCE}: {url} declares a DTD; KML exports never do, and entities are not "
+        "expanded for safety. The file is not a genuine export.",
+        url=url, expected="KML without a DOCTYPE", snippet=snippet_of(data),
+    )
+
+
+# A DOCTYPE in the prolog: after the XML declaration, comments and processing instructions only.
+# Each of those ends at its first closing mark, so the pattern reads a hostile head once, never
+# trying the ways a run of them might be split.
+_PROLOG_DOCTYPE = re.compile(
+    rb"^(?:\xef\xbb\xbf)?\s*(?:<\?(?:[^?]|\?(?!>))*\?>\s*|<!--(?:[^-]|-(?!->))*-->\s*)*<!DOCTYPE\b", re.I)
 
 
 def _check_root_name(name: str, *, url: str, data: bytes) -> None:
