@@ -47,7 +47,7 @@ def parse_atlas_csv(data: bytes, *, source_url: str) -> list[Agency]:
     # line, so a row starts one line after the previous row ended, even when a quoted field
     # holds line breaks or blank lines come between rows.
     reader = csv.reader(io.StringIO(text, newline=""))
-    header = [h.strip() for h in next(reader, [])]
+    header = _columns(next(reader, []), url=source_url)
     missing = [c for c in REQUIRED_COLUMNS if c not in header]
     if missing:
         raise ParseError(
@@ -64,6 +64,30 @@ def parse_atlas_csv(data: bytes, *, source_url: str) -> list[Agency]:
             continue
         agencies.append(_agency(row, position=len(agencies), line=line_number, url=source_url))
     return agencies
+
+
+def _column_key(name: str) -> str:
+    return " ".join(name.split()).casefold()
+
+
+# The columns read by name, found whatever their case and spacing ("AGENCY", "Link 1  date "): a
+# copy saved by another tool, or another year's export, may write them so.
+_READ_COLUMNS = {_column_key(c): c for c in (*REQUIRED_COLUMNS, *_KEPT_COLUMNS, "Type of LEA")}
+
+
+def _columns(header: list[str], *, url: str) -> list[str]:
+    """The header, each column read by name under its usual spelling. Two columns that both read
+    as one of them are refused: which of the two holds the data cannot be told."""
+    columns = [_READ_COLUMNS.get(_column_key(h), h.strip()) for h in header]
+    twice = sorted({c for c in columns if c in _READ_COLUMNS.values() and columns.count(c) > 1})
+    if twice:
+        written = [h.strip() for h, c in zip(header, columns, strict=True) if c in twice]
+        raise ParseError(
+            f"atlas: {url} has more than one column that reads as {', '.join(twice)} ({', '.join(written)}); "
+            "nothing was loaded. Keep one of each and import it again.",
+            url=url, expected="one column of each name in an Atlas of Surveillance CSV export",
+        )
+    return columns
 
 
 def _decode(data: bytes, *, url: str) -> str:

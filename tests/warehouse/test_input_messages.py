@@ -91,6 +91,24 @@ def test_a_bad_date_names_the_line_after_a_multi_line_field(tmp_path: Path) -> N
         parse_atlas_csv(path.read_bytes(), source_url=path.as_uri())
 
 
+def test_atlas_columns_are_found_whatever_their_case_and_spacing(tmp_path: Path) -> None:
+    """A copy saved by another tool may shout its header or pad it: the same rows come back."""
+    shouting = ",".join(f" {column.upper()}  " for column in HEADER.split(","))
+    written = atlas_file(tmp_path, LINES)
+    path = tmp_path / "Atlas of Surveillance-20220106.csv"
+    path.write_text("\n".join([shouting, *LINES[1:]]) + "\n", encoding="utf-8")
+    assert shouting != HEADER
+    same = parse_atlas_csv(written.read_bytes(), source_url="u")
+    assert parse_atlas_csv(path.read_bytes(), source_url="u") == same and len(same) == 5
+    assert any(name == "AOSNUMBER" for name, _ in same[0].data_fields)  # kept columns found too
+
+
+def test_two_columns_that_read_as_one_are_refused(tmp_path: Path) -> None:
+    path = atlas_file(tmp_path, [HEADER + ",agency", *(line + ",Other" for line in LINES[1:])])
+    with pytest.raises(ParseError, match=r"more than one column that reads as Agency \(Agency, agency\)"):
+        parse_atlas_csv(path.read_bytes(), source_url="u")
+
+
 def test_map_placemarks_keep_their_placemark_numbers() -> None:
     from ringwatch.warehouse.quality import merge_duplicates
     from tests.warehouse.test_load import agency
