@@ -6,7 +6,9 @@ without a database. A refusal is a QualityGateError naming the source, URL and g
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from urllib.parse import unquote, urlsplit
@@ -60,7 +62,46 @@ def validate_agency_snapshot(
                 url=url, gate="max_drop",
             )
     return Snapshot(source=source, quarter=quarter, observed_at=observed_at,
-                    agencies=tuple(kept), warnings=tuple(warnings))
+                    agencies=tuple(kept), warnings=(*warnings, *unread_dates(kept, url=url)))
+
+
+# A date as a person or a spreadsheet writes one: 2/12/2022, 2022-02-12, 12.02.2022, Feb 12, 2022.
+_LOOKS_LIKE_A_DATE = re.compile(
+    r"^\s*(?:\d{1,4}[/.-]\d{1,2}[/.-]\d{1,4}|[A-Za-z]{3,9}\.? \d{1,2},? \d{4}|\d{1,2} [A-Za-z]{3,9}\.? \d{4})"
+    r"(?:[ T]\d{1,2}:\d{2}(?::\d{2})?\S*)?\s*$")
+# Without a date field to point at, a quarter with no join date at all is warned about from this
+# many agencies: a real map has thousands, and some of its rows have no date, never all of them.
+NO_DATES_WARNED_FROM = 100
+
+
+def unread_dates(agencies: Sequence[Agency], *, url: str) -> list[QualityWarning]:
+    """Warnings for a snapshot in which no agency has a join date: a field that holds dates under
+    another name ('Date Joined' where the map wrote 'Active Date') is named and quoted; with none,
+    a large snapshot without a single date is warned about all the same. The rows load (their
+    names, places and counts are right), the join-date views do not count them, and a reparse
+    after the parser learns the field fills the dates in."""
+    if any(a.active_date for a in agencies):
+        return []
+    fields: dict[str, list[str]] = {}
+    for agency in agencies:
+        for name, value in agency.data_fields:
+            if value and _LOOKS_LIKE_A_DATE.match(value):
+                fields.setdefault(name, []).append(value)
+    where = "the map" if agencies and agencies[0].line is None else "the export"
+    then = ("Until then the join-date views (agency_joins_by_quarter) do not count this quarter's agencies; "
+            "the raw capture is kept.")
+    warnings = [QualityWarning(
+        "dates_unread", name,
+        f"{url}: none of the {len(agencies):,} agencies has a join date (the Active Date), but {where}'s field "
+        f"{name!r} holds a date in {len(values):,} of them (e.g. {values[0]!r}). If it is the date each joined, "
+        "teach scrapers/agency_map.py its name and run 'ringwatch reparse'. " + then)
+        for name, values in sorted(fields.items(), key=lambda item: (-len(item[1]), item[0]))]
+    if not warnings and len(agencies) >= NO_DATES_WARNED_FROM:
+        warnings.append(QualityWarning(
+            "dates_unread", "Active Date",
+            f"{url}: none of the {len(agencies):,} agencies has a join date (the Active Date) and no other field "
+            "holds one: the map may have stopped giving them, or given them a form not read. " + then))
+    return warnings
 
 
 def _check_required(agencies: list[Agency], *, source: str, url: str,

@@ -7,7 +7,7 @@ import pytest
 
 from ringwatch.scrapers.errors import QualityGateError
 from ringwatch.scrapers.records import Agency
-from ringwatch.warehouse.quality import GatePolicy, merge_duplicates, validate_agency_snapshot
+from ringwatch.warehouse.quality import NO_DATES_WARNED_FROM, GatePolicy, merge_duplicates, validate_agency_snapshot
 from tests.warehouse.test_load import agency, uid
 
 URL = "https://maps.test/kml"
@@ -75,3 +75,31 @@ def test_duplicate_handling_is_deterministic_whatever_the_input_order() -> None:
     first, _ = merge_duplicates([a, b])
     second, _ = merge_duplicates([b, a])
     assert first == second
+
+
+@pytest.mark.parametrize("value", ["2/12/2022", "2022-02-12", "12.02.2022", "Feb 12, 2022", "12 February 2022"])
+def test_a_date_field_under_another_name_is_named_and_quoted(value: str) -> None:
+    """Ring renames 'Active Date' (or an older export called it otherwise): every join date is
+    gone, and the field that holds them is named, not passed over in silence."""
+    agencies = [agency(f"id{i}", active=None, position=i,
+                       data_fields=(("Date Joined", value if i % 4 else ""), ("Agency Profile", "x")))
+                for i in range(8)]
+    (warning,) = validate(agencies).warnings
+    assert (warning.kind, warning.subject) == ("dates_unread", "Date Joined")
+    assert (f"none of the 8 agencies has a join date (the Active Date), but the map's field 'Date Joined' "
+            f"holds a date in 6 of them (e.g. {value!r})") in warning.detail
+    assert "run 'ringwatch reparse'" in warning.detail
+
+
+def test_no_join_date_at_all_in_a_large_snapshot_is_a_warning() -> None:
+    agencies = [replace(a, active_date=None) for a in many(NO_DATES_WARNED_FROM)]
+    (warning,) = validate(agencies).warnings
+    assert warning.kind == "dates_unread" and f"none of the {NO_DATES_WARNED_FROM} agencies" in warning.detail
+    assert validate(agencies[:NO_DATES_WARNED_FROM - 1]).warnings == ()  # a handful of undated rows: no alarm
+
+
+def test_one_join_date_is_enough_to_say_nothing() -> None:
+    agencies = [agency(f"id{i}", active=None, position=i, data_fields=(("Date Joined", "2/12/2022"),))
+                for i in range(NO_DATES_WARNED_FROM)]
+    agencies[50] = replace(agencies[50], active_date=datetime(2020, 1, 2, tzinfo=UTC).date())
+    assert validate(agencies).warnings == ()
