@@ -62,7 +62,8 @@ def validate_agency_snapshot(
                 url=url, gate="max_drop",
             )
     return Snapshot(source=source, quarter=quarter, observed_at=observed_at,
-                    agencies=tuple(kept), warnings=(*warnings, *unread_dates(kept, url=url)))
+                    agencies=tuple(kept),
+                    warnings=(*warnings, *unread_dates(kept, url=url), *unread_counts(kept, url=url)))
 
 
 # A date as a person or a spreadsheet writes one: 2/12/2022, 2022-02-12, 12.02.2022, Feb 12, 2022.
@@ -102,6 +103,35 @@ def unread_dates(agencies: Sequence[Agency], *, url: str) -> list[QualityWarning
             f"{url}: none of the {len(agencies):,} agencies has a join date (the Active Date) and no other field "
             "holds one: the map may have stopped giving them, or given them a form not read. " + then))
     return warnings
+
+
+# A count as the map writes one: digits, perhaps grouped by commas.
+_WHOLE_COUNT = re.compile(r"^\s*(?:\d{1,3}(?:,\d{3})+|\d+)\s*$")
+
+
+def unread_counts(agencies: Sequence[Agency], *, url: str) -> list[QualityWarning]:
+    """Warnings for the values of a requests field (one agency_video_requests reads) that are not a
+    whole count: '~1,200', '12 (est.)', 'N/A', '1.204' (never read as 1). Each field is named once,
+    with how many values and the first few quoted; the values are kept as text, uncounted."""
+    if not any(a.data_fields for a in agencies):
+        return []
+    from ringwatch.scrapers.metric_periods import counts_requests  # only for a map with Data fields
+
+    counted: dict[str, bool] = {}
+    odd: dict[str, list[str]] = {}
+    for agency in agencies:
+        for name, value in agency.data_fields:
+            if not value or _WHOLE_COUNT.match(value):
+                continue
+            if counted.setdefault(name, counts_requests(name)):
+                odd.setdefault(name, []).append(value)
+    return [QualityWarning(
+        "count_unread", name,
+        f"{url}: the field {name!r} holds {len(values):,} value(s) that are not a whole count "
+        f"(e.g. {', '.join(repr(v[:60]) for v in list(dict.fromkeys(values))[:3])}); they are kept as text and "
+        "not counted in agency_video_requests. If Ring changed how it writes them, teach "
+        "warehouse/quality.py and the view to read them and run 'ringwatch reparse'.")
+        for name, values in sorted(odd.items())]
 
 
 def _check_required(agencies: list[Agency], *, source: str, url: str,

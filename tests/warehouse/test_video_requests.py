@@ -10,10 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from ringwatch.scrapers.agency_map import parse_agency_map
 from ringwatch.scrapers.errors import WarehouseError
 from ringwatch.scrapers.metric_periods import counts_requests, period_of_field
 from ringwatch.warehouse.db import connect
 from ringwatch.warehouse.presentation.export import export_warehouse
+from ringwatch.warehouse.quality import unread_counts
 from ringwatch.warehouse.read import run_query
 from tests.warehouse.test_identity_eras import load_source
 
@@ -80,6 +82,30 @@ def test_each_count_gets_its_period(video_db: duckdb.DuckDBPyConnection) -> None
     assert rows["Anchorage Fire Department"] == ("past 90 days", date(2020, 10, 3), date(2020, 12, 31), 5)
     assert rows["Cary Police Department"] == ("2020Q4", date(2020, 10, 1), date(2020, 12, 31), 12)
     assert "Miami Police Department" in rows and rows["Miami Police Department"][3] == 0  # a zero the map wrote
+
+
+ODD_COUNTS = kml([
+    ("Dallas Police Department", "Dallas, TX", [("Video Requests (H2 2020)", "1.204"), ("Active Since", "about 2019")]),
+    ("Houston Police Department", "Houston, TX", [("Video Requests (H2 2020)", "~1,200")]),
+    ("Austin Police Department", "Austin, TX", [("Video Requests (H2 2020)", "12 (est.)")]),
+    ("Plano Police Department", "Plano, TX", [("Video Requests (H2 2020)", "-3")]),
+    ("Waco Police Department", "Waco, TX", [("Video Requests (H2 2020)", "N/A")]),
+    ("Frisco Police Department", "Frisco, TX", [("Video Requests (H2 2020)", "1,204")]),
+    ("Allen Police Department", "Allen, TX", [("Video Requests (H2 2020)", "0")]),
+])
+
+
+def test_a_count_the_map_did_not_write_as_a_whole_count_is_warned_about_and_not_counted(
+        con: duckdb.DuckDBPyConnection) -> None:
+    """'1.204' is not 1 request (it read as 1 once, without a word), nor are '~1,200' and '12 (est.)'
+    12 and 1,200: they stay text, uncounted, and one warning names the field and quotes them."""
+    result = load_source(con, ("odd.kml", "2020Q4", datetime(2020, 12, 31, tzinfo=UTC), "wayback"), body=ODD_COUNTS)
+    counted = dict(con.execute("SELECT name, requests FROM agency_video_requests").fetchall())
+    assert counted == {"Frisco Police Department": 1204, "Allen Police Department": 0}
+    assert result.status == "loaded"
+    (warning,) = unread_counts(parse_agency_map(ODD_COUNTS, source_url="odd.kml"), url="odd.kml")
+    assert (warning.kind, warning.subject) == ("count_unread", "Video Requests (H2 2020)")
+    assert "holds 5 value(s) that are not a whole count (e.g. '1.204', '~1,200', '12 (est.)')" in warning.detail
 
 
 def test_the_top_requester_and_state_sums_equal_independent_sql(video_db: duckdb.DuckDBPyConnection) -> None:
