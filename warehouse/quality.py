@@ -117,13 +117,13 @@ def unread_counts(agencies: Sequence[Agency], *, url: str) -> list[QualityWarnin
         return []
     from ringwatch.scrapers.metric_periods import counts_requests  # only for a map with Data fields
 
-    counted: dict[str, bool] = {}
+    counting = {name for name in {name for a in agencies for name, _ in a.data_fields} if counts_requests(name)}
+    if not counting:  # most maps since 2021: no requests field, no value to look at
+        return []
     odd: dict[str, list[str]] = {}
     for agency in agencies:
         for name, value in agency.data_fields:
-            if not value or _WHOLE_COUNT.match(value):
-                continue
-            if counted.setdefault(name, counts_requests(name)):
+            if name in counting and value and not _WHOLE_COUNT.match(value):
                 odd.setdefault(name, []).append(value)
     return [QualityWarning(
         "count_unread", name,
