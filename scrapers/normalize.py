@@ -171,14 +171,18 @@ def uuid_from_profile(url: str | None) -> str | None:
     return m[0].lower() if m else None
 
 
+_PLAIN_NUMBER = re.compile(r"[-+]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+
+
 def parse_number(value: str | None) -> float | None:
-    """A plain number with optional thousands separators, else None."""
+    """A plain number, its thousands grouped by commas or not, else None ("1,2,3" is no number:
+    its commas group nothing)."""
     if value is None:
         return None
-    text = value.strip().replace(",", "")
-    if not re.fullmatch(r"[-+]?\d+(\.\d+)?", text):
+    text = value.strip()
+    if not _PLAIN_NUMBER.fullmatch(text):
         return None
-    return float(text)
+    return float(text.replace(",", ""))
 
 
 def as_utc(moment: datetime) -> datetime:

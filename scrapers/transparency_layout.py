@@ -683,9 +683,9 @@ def among_cards(tag: Tag) -> bool:
 
 
 def stat_card(tag: Tag) -> tuple[Text, Text, int | None] | None:
-    """(label, figure, the label's heading level if it is a heading) of a stat card: a block holding nothing but a
-    bare figure and a label without digits, each in an element of its own, either first, beside
-    perhaps an icon or a line break
+    """(label, figure, the label's heading level if it is a heading) of a stat card: a block holding
+    nothing but a bare figure and a label without digits, each in an element of its own, either
+    first, beside perhaps an icon or a line break
     ("<div><p>1,612</p><p>Search warrants</p></div>", "<li><h3>204</h3><span>Subpoenas</span></li>").
     Anything else in it (text of its own, a third part with words, a label with a number) and it is
     no card: the rest of the reader takes it as it would have."""
@@ -742,8 +742,8 @@ def only_a_period(label: str) -> bool:
 
 def has_blocks(tag: Tag) -> bool:
     """Whether any element inside `tag` is a block. Asked of every element the reader meets, so it
-    stops at the first block and builds nothing (bs4's find() builds a name filter on every call:
-    a third of a millisecond, ten seconds on a page of 5,000 paragraphs)."""
+    stops at the first block and builds nothing (bs4's find() builds a name filter on every call,
+    which was most of the time a long page took)."""
     return any(isinstance(node, Tag) and node.name in _BLOCK_NAMES for node in tag.descendants)
 
 

@@ -14,6 +14,7 @@ from datetime import datetime
 from urllib.parse import unquote, urlsplit
 
 from ringwatch.scrapers.errors import QualityGateError
+from ringwatch.scrapers.normalize import parse_number
 from ringwatch.scrapers.quarter import Quarter
 from ringwatch.scrapers.records import Agency, QualityWarning, Snapshot
 from ringwatch.scrapers.sources import Source
@@ -105,8 +106,11 @@ def unread_dates(agencies: Sequence[Agency], *, url: str) -> list[QualityWarning
     return warnings
 
 
-# A count as the map writes one: digits, perhaps grouped by commas.
-_WHOLE_COUNT = re.compile(r"^\s*(?:\d{1,3}(?:,\d{3})+|\d+)\s*$")
+def counted(value: str) -> bool:
+    """Whether agency_video_requests counts a requests field's value: its number (as the load reads
+    it, parse_number) is whole and not negative. The view's WHERE says the same in SQL."""
+    number = parse_number(value)
+    return number is not None and number >= 0 and number.is_integer()
 
 
 def unread_counts(agencies: Sequence[Agency], *, url: str) -> list[QualityWarning]:
@@ -123,7 +127,7 @@ def unread_counts(agencies: Sequence[Agency], *, url: str) -> list[QualityWarnin
     odd: dict[str, list[str]] = {}
     for agency in agencies:
         for name, value in agency.data_fields:
-            if name in counting and value and not _WHOLE_COUNT.match(value):
+            if name in counting and value.strip() and not counted(value):
                 odd.setdefault(name, []).append(value)
     return [QualityWarning(
         "count_unread", name,

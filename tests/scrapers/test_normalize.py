@@ -16,6 +16,7 @@ from ringwatch.scrapers.normalize import (
     classify_agency,
     normalize_state,
     parse_active_date,
+    parse_number,
     split_address,
     uuid_from_profile,
 )
@@ -150,3 +151,12 @@ def test_the_plain_profile_url_gives_its_uuid_lowercased() -> None:
     assert uuid_from_profile(f"https://agency.ring.com/agencies/{uuid}") == uuid.lower()
     assert uuid_from_profile(f"https://agency.ring.com/agencies/{uuid}x") == uuid.lower()
     assert uuid_from_profile("https://agency.ring.com/agencies/" + "g" * 36) is None
+
+
+@pytest.mark.parametrize(("text", "number"), [
+    ("1,204", 1204.0), (" 12 ", 12.0), ("-3", -3.0), ("1.5", 1.5), ("1,204.25", 1204.25),
+    ("1,2,3", None), ("12,34", None), ("~1,200", None), ("12 (est.)", None), ("N/A", None), ("", None),
+])
+def test_parse_number_reads_plain_numbers_only(text: str, number: float | None) -> None:
+    """Commas group thousands or the text is no number: '1,2,3' was read as 123."""
+    assert parse_number(text) == number

@@ -10,7 +10,7 @@ WITH counts AS (
     JOIN agency_snapshots AS a USING (quarter, agency_id)
     JOIN snapshots AS s ON s.source = 'agency_map' AND s.quarter = f.quarter
     JOIN metric_fields AS m USING (field_name)
-    -- a whole count only: '1.204' is not 1 request (quality.py warns about it: count_unread)
+    -- a whole count only, as quality.counted: '1.204' is not 1 request (quality.py warns: count_unread)
     WHERE m.counts_requests AND f.value_number IS NOT NULL AND f.value_number >= 0
       AND f.value_number = trunc(f.value_number)
 ),
